@@ -1,0 +1,40 @@
+"""Remove what the answers ruled out, and write a development .env.
+
+Files only: no network, no uv, no git, so that generation works offline.
+"""
+
+import json
+import secrets
+import shutil
+from pathlib import Path
+
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+SLUG = ANSWERS["project_slug"]
+
+# (answer, the values that keep these paths, paths that go otherwise)
+OPTIONAL_PATHS = ()
+
+
+def remove_unused_paths():
+    for answer, keep_for, paths in OPTIONAL_PATHS:
+        if ANSWERS[answer] in keep_for:
+            continue
+        for name in paths:
+            path = Path(name.format(slug=SLUG))
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def write_env():
+    Path(".env").write_text(
+        "# Development settings; git ignores this file. See .env.example.\n"
+        "DEBUG=true\n"
+        f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+    )
+
+
+if __name__ == "__main__":
+    remove_unused_paths()
+    write_env()

@@ -1,0 +1,119 @@
+"""Every supported combination of answers gives a clean project whose own checks pass."""
+
+import itertools
+import re
+import secrets
+
+import pytest
+
+# Each answer that changes what a project holds, with every value it takes. A new
+# answer is one more entry here; every combination of them is baked and checked.
+ANSWERS = {
+    "database": ["sqlite", "postgresql"],
+}
+
+# python_version only changes metadata (requires-python, .python-version, ruff's
+# target), so each other version is baked once, with the other answers at defaults.
+COMBINATIONS = [
+    pytest.param(dict(zip(ANSWERS, values, strict=True)), id="-".join(values))
+    for values in itertools.product(*ANSWERS.values())
+] + [
+    pytest.param({"python_version": "3.12"}, id="python3.12"),
+    pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
+]
+
+# The processes each answer adds to the Procfile.
+PROCESSES = {"web", "release"}
+
+# Strings that betray a part the answers did not ask for.
+RESIDUE = {
+    ("database", "sqlite"): ["psycopg", "postgres"],
+}
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
+
+
+# What running a project's tools leaves beside it, all git-ignored.
+UNTRACKED = {".env", ".pytest_cache", ".ruff_cache", "__pycache__", "db.sqlite3"}
+
+
+def tracked_files(path):
+    """Every file of the project that git would track."""
+    return sorted(
+        file
+        for file in path.rglob("*")
+        if file.is_file() and not UNTRACKED & set(file.relative_to(path).parts)
+    )
+
+
+def answer(answers, name):
+    return answers.get(name, ANSWERS[name][0] if name in ANSWERS else None)
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_renders_without_template_leftovers(bake, answers):
+    path = bake(**answers)
+    for file in tracked_files(path):
+        text = file.read_text()
+        assert "cookiecutter" not in text or file.name in {".cookiecutter.yaml", "README.md"}, file
+        if "/templates/" not in str(file):  # Django's own template syntax lives there
+            assert "{{" not in text, file
+            assert "{%" not in text, file
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_leaves_no_trace_of_unused_parts(bake, answers):
+    path = bake(**answers)
+    for (name, value), markers in RESIDUE.items():
+        if answer(answers, name) != value:
+            continue
+        for file in tracked_files(path):
+            text = file.read_text().lower()
+            for marker in markers:
+                assert marker not in text, f"{marker!r} in {file.relative_to(path)}"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_lint_clean(project, answers):
+    baked = project(**answers)
+    baked.run("ruff", "check", ".")
+    baked.run("ruff", "format", "--check", ".")
+    for file in tracked_files(baked.path):
+        assert "noqa" not in file.read_text().split("\n", 1)[0], f"file-level noqa in {file}"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_project_suite_passes_on_sqlite(project, answers):
+    baked = project(**answers)
+    sqlite_url = f"sqlite:///{baked.path / 'db.sqlite3'}"
+    baked.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", DATABASE_URL=sqlite_url)
+
+
+@pytest.mark.parametrize(
+    "answers", [c for c in COMBINATIONS if answer(c.values[0], "database") == "postgresql"]
+)
+def test_project_suite_passes_on_postgresql(project, answers):
+    baked = project(**answers)
+    baked.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        DATABASE_URL=baked.postgres_url(),
+    )
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_django_checks_pass_in_production(project, answers):
+    baked = project(**answers)
+    baked.manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    baked.manage("makemigrations", "--check", "--dry-run", DATABASE_URL="sqlite://:memory:")
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_procfile_lists_exactly_the_processes_asked_for(bake, answers):
+    path = bake(**answers)
+    lines = (path / "Procfile").read_text().splitlines()
+    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES

@@ -1,0 +1,1 @@
+"""Site-wide pages: the home page and the health check."""

@@ -1,0 +1,1 @@
+"""The user model, custom from the first migration so that it can grow later."""
