@@ -12,7 +12,28 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG = ANSWERS["project_slug"]
 
 # (answer, the values that keep these paths, paths that go otherwise)
-OPTIONAL_PATHS = ()
+OPTIONAL_PATHS = (
+    ("scheduler", ("cron", "clock"), ["{slug}/schedule", "tests/test_schedule.py"]),
+    (
+        "scheduler",
+        ("cron",),
+        [
+            "crontab",
+            "{slug}/schedule/crontab.py",
+            "{slug}/schedule/management/commands/crontab.py",
+            "tests/test_crontab.py",
+        ],
+    ),
+    (
+        "scheduler",
+        ("clock",),
+        [
+            "{slug}/schedule/clock.py",
+            "{slug}/schedule/management/commands/clock.py",
+            "tests/test_clock.py",
+        ],
+    ),
+)
 
 
 def remove_unused_paths():
@@ -24,7 +45,7 @@ def remove_unused_paths():
             if path.is_dir():
                 shutil.rmtree(path)
             else:
-                path.unlink()
+                path.unlink(missing_ok=True)  # an earlier row may have removed its folder
 
 
 def write_env():

@@ -180,3 +180,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+{%- if cookiecutter.scheduler != "none" %}
+
+
+# Scheduler: jobs that run at set times, listed in {{ cookiecutter.project_slug }}/schedule/jobs.py.
+# Each runs once per scheduled time, however many clocks or cron hosts fire it:
+# they claim the time in the database first.
+
+INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.schedule"]
+{%- endif %}

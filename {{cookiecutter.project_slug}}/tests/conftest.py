@@ -13,3 +13,33 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+{%- if cookiecutter.scheduler != "none" %}
+
+
+# Scheduler: tests start clocks and runjob in processes of their own, which must
+# open the test database.
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """Keep SQLite's test database in a file, which other processes can open too."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        test_file = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database["TEST"] = {**database.get("TEST", {}), "NAME": str(test_file)}
+
+
+@pytest.fixture
+def live_database_url(transactional_db, settings):
+    """A DATABASE_URL naming the test database; other processes see committed rows."""
+    from urllib.parse import quote
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    user, password = quote(database["USER"], safe=""), quote(database["PASSWORD"], safe="")
+    host, port, name = database["HOST"], database["PORT"], database["NAME"]
+    return f"postgres://{user}:{password}@{host}:{port}/{name}"
+{%- endif %}

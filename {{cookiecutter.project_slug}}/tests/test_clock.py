@@ -1,0 +1,150 @@
+"""The clock in real processes: on time, once across clocks, through a database restart."""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from {{ cookiecutter.project_slug }}.schedule.clock import trigger_for
+from {{ cookiecutter.project_slug }}.schedule.jobs import SCHEDULE
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# A clock over a schedule of one job, "tick", due every second.
+CLOCK = """
+import django
+
+django.setup()
+
+from {{ cookiecutter.project_slug }}.schedule.clock import run_clock
+from {{ cookiecutter.project_slug }}.schedule.timetable import Job
+
+run_clock(schedule=[Job(name="tick", cron="* * * * *", second="*", run=lambda: None)])
+"""
+
+RAN = re.compile(r"^tick ran for (\S+)", re.MULTILINE)
+ALREADY_RAN = re.compile(r"^tick already ran for (\S+)", re.MULTILINE)
+
+# A command that restarts the PostgreSQL server of the tests, such as
+# "pg_ctlcluster --skip-systemctl-redirect 17 main restart". Without it, the restart
+# test ends the clock's connections, which is what a restart does to the clock.
+RESTART_COMMAND = os.environ.get("POSTGRES_RESTART_COMMAND", "")
+
+
+class Clock:
+    """A clock process whose log is a file the test reads as it grows."""
+
+    def __init__(self, *, database_url, log):
+        self.log = log
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "INFO",
+        }
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", CLOCK], cwd=PROJECT_DIR, env=env, stderr=output
+            )
+
+    def text(self):
+        return self.log.read_text()
+
+    def ran(self):
+        return RAN.findall(self.text())
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+def wait_for(condition, *, clocks, timeout=30):
+    """Poll until condition() holds; fail with the clocks' logs when it does not in time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline or any(c.process.poll() is not None for c in clocks):
+            pytest.fail("\n".join(clock.text() for clock in clocks))
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def start_clock(live_database_url, tmp_path):
+    clocks = []
+
+    def start():
+        clocks.append(Clock(database_url=live_database_url, log=tmp_path / f"{len(clocks)}.log"))
+        return clocks[-1]
+
+    yield start
+    for clock in clocks:
+        if clock.process.poll() is None:
+            clock.process.kill()
+            clock.process.wait()
+
+
+def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(start_clock):
+    clock = start_clock()
+    wait_for(lambda: len(clock.ran()) >= 3, clocks=[clock])
+    assert clock.stop() == 0
+    assert clock.text().rstrip().endswith("clock stopped")
+    times = [datetime.fromisoformat(ran) for ran in clock.ran()]
+    assert all(moment.microsecond == 0 for moment in times)
+    assert sorted(times) == times and len(set(times)) == len(times)
+
+
+def test_two_clocks_fire_each_time_once_and_replay_nothing(start_clock):
+    started = timezone.now().replace(microsecond=0)
+    clocks = [start_clock(), start_clock()]
+
+    def both_fired_three_times():
+        seen = [set(RAN.findall(c.text())) | set(ALREADY_RAN.findall(c.text())) for c in clocks]
+        return len(seen[0] & seen[1]) >= 3
+
+    wait_for(both_fired_three_times, clocks=clocks)
+    for clock in clocks:
+        assert clock.stop() == 0
+    ran = [moment for clock in clocks for moment in clock.ran()]
+    assert len(ran) == len(set(ran)), "a time ran twice"
+    assert min(datetime.fromisoformat(moment) for moment in ran) >= started
+
+
+def test_the_clock_keeps_firing_after_the_database_restarts(start_clock):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has no server to restart and no connection to lose")
+    clock = start_clock()
+    wait_for(lambda: len(clock.ran()) >= 1, clocks=[clock])
+    if RESTART_COMMAND:
+        subprocess.run(shlex.split(RESTART_COMMAND), check=True)
+        connections.close_all()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchall(), "the clock holds no connection to lose"
+    before = len(clock.ran())
+    wait_for(lambda: len(clock.ran()) >= before + 3, clocks=[clock])
+    assert clock.stop() == 0
+
+
+@pytest.mark.parametrize("job", SCHEDULE, ids=lambda job: job.name)
+def test_the_clock_and_the_timetable_agree_on_every_time(job):
+    """APScheduler fires a job exactly at the times that runjob would claim."""
+    trigger = trigger_for(job=job)
+    previous, start = None, timezone.now()
+    for _ in range(50):
+        moment = trigger.get_next_fire_time(None, start)
+        assert job.timetable.latest(moment) == moment
+        if previous:
+            assert job.timetable.latest(moment - timedelta(seconds=1)) == previous
+        previous, start = moment, moment + timedelta(seconds=1)

@@ -1,0 +1,52 @@
+"""The clock process: fires each job of the schedule at its times until SIGTERM."""
+
+import logging
+import signal
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from django.conf import settings
+from django.db import close_old_connections
+
+from .runner import run_job
+
+logger = logging.getLogger(__name__)
+
+
+def trigger_for(*, job):
+    """APScheduler's trigger for a job's timetable, fields as written (day names)."""
+    return CronTrigger(**job.timetable.fields, timezone=settings.TIME_ZONE)
+
+
+def fire(*, job):
+    """Run a job on a database connection that works, as Django does for a request.
+
+    A database restart kills the connection a thread kept open; without this the
+    clock would fail every job from then on while looking alive.
+    """
+    close_old_connections()
+    try:
+        run_job(job=job)
+    finally:
+        close_old_connections()
+
+
+def run_clock(*, schedule):
+    """Fire the jobs of schedule until SIGTERM or Ctrl-C, then let running jobs finish."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = BackgroundScheduler(
+        timezone=settings.TIME_ZONE,
+        # After a stall, run a job once, however late, and never once per time missed.
+        job_defaults={"coalesce": True, "misfire_grace_time": None},
+    )
+    for job in schedule:
+        scheduler.add_job(fire, trigger_for(job=job), kwargs={"job": job}, id=job.name)
+    scheduler.start()
+    logger.info("clock started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule))
+    stop.wait()
+    logger.info("clock stopping: letting running jobs finish")
+    scheduler.shutdown(wait=True)
+    logger.info("clock stopped")
