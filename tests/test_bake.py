@@ -10,6 +10,7 @@ import pytest
 # answer is one more entry here; every combination of them is baked and checked.
 ANSWERS = {
     "database": ["sqlite", "postgresql"],
+    "scheduler": ["none", "cron", "clock"],
 }
 
 # python_version only changes metadata (requires-python, .python-version, ruff's
@@ -22,12 +23,18 @@ COMBINATIONS = [
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
 ]
 
-# The processes each answer adds to the Procfile.
+# The processes every Procfile has, and those an answer adds.
 PROCESSES = {"web", "release"}
+ADDED_PROCESSES = {
+    ("scheduler", "clock"): {"clock"},
+}
 
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
     ("database", "sqlite"): ["psycopg", "postgres"],
+    ("scheduler", "none"): [".schedule", "/schedule", "runjob", "apscheduler", "crontab", "clock"],
+    ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
+    ("scheduler", "clock"): ["crontab"],
 }
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
@@ -116,4 +123,7 @@ def test_django_checks_pass_in_production(project, answers):
 def test_procfile_lists_exactly_the_processes_asked_for(bake, answers):
     path = bake(**answers)
     lines = (path / "Procfile").read_text().splitlines()
-    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES
+    added = [
+        names for (name, value), names in ADDED_PROCESSES.items() if answer(answers, name) == value
+    ]
+    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES.union(*added)

@@ -16,7 +16,7 @@ def _plain_static_storage(settings):
 {%- if cookiecutter.scheduler != "none" %}
 
 
-# Scheduler: tests start clocks and runjob in processes of their own, which must
+# Scheduler: some tests run the schedule in processes of their own, which must
 # open the test database.
 
 

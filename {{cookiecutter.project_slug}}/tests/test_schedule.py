@@ -65,7 +65,7 @@ def test_seconds_are_for_the_clock():
         ("5/10 * * * *", "write *, 5, 1-5"),
     ],
 )
-def test_timetables_that_cron_and_the_clock_would_read_differently_are_refused(cron, message):
+def test_timetables_that_schedulers_read_differently_are_refused(cron, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         parse(cron=cron)
 

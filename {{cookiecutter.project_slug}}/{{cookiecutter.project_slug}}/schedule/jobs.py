@@ -1,8 +1,8 @@
 """The schedule: every job that runs at set times, declared once for cron and the clock.
 
-A timetable reads "minute hour day month day-of-week", as in a crontab, in
-settings.TIME_ZONE, with days of the week as names (sun, mon-fri). Whatever fires a
-job, it runs at most once per scheduled time.
+A timetable reads like a line of cron, "minute hour day month day-of-week", in
+settings.TIME_ZONE, with days of the week as names (sun, mon-fri). Whatever fires
+a job, it runs at most once per scheduled time.
 """
 
 from django.core.management import call_command

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-# Days of the week are written as names: cron counts 0 as Sunday, APScheduler 3
-# counts 0 as Monday, and a name means the same day to both.
+# Days of the week are written as names, which every scheduler reads alike;
+# numbers are not: cron counts Sunday as 0, Python counts Monday as 0.
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # One item of a numeric field (*, 5, 1-5, */15 or 0-30/10), and of the day of week.
@@ -43,7 +43,7 @@ def weekdays(*, text):
         if not names or not set(names) <= set(DAY_NAMES):
             raise ValueError(
                 f"day of week {text!r}: write day names such as sun, mon-fri or sat,sun "
-                "(numbers mean different days to cron and to the clock)"
+                "(schedulers disagree on which day a number means)"
             )
         first, last = (DAY_NAMES.index(name) for name in names)
         if first > last:
@@ -92,7 +92,8 @@ def parse(*, cron: str, second: str = "0") -> Timetable:
         raise ValueError(f"timetable {cron!r}: write five fields, minute hour day month weekday")
     minute, hour, day, month, day_of_week = parts
     if day != "*" and day_of_week != "*":
-        # cron runs when either matches, APScheduler only when both do.
+        # Given both, cron runs on either day and most other schedulers only on
+        # days that are both: one of them, and nobody has to remember which.
         raise ValueError(f"timetable {cron!r}: restrict the day of the month or of the week")
     return Timetable(
         fields={
@@ -117,8 +118,8 @@ class Job:
     """One job of the schedule: its name, when it runs, and what it runs.
 
     cron is "minute hour day month day-of-week" in settings.TIME_ZONE, with days of
-    the week as names (sun, mon-fri). second is for the clock only: cron cannot fire
-    within a minute, so the crontab refuses any value but 0.
+    the week as names (sun, mon-fri). second is the second of the minute: 0 unless
+    a job must fire within minutes, which cron cannot do.
     """
 
     name: str
