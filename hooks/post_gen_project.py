@@ -31,8 +31,10 @@ OPTIONAL_PATHS = (
             "{slug}/schedule/clock.py",
             "{slug}/schedule/management/commands/clock.py",
             "tests/test_clock.py",
+            "tests/test_clock_postgresql.py",
         ],
     ),
+    ("database", ("postgresql",), ["tests/test_clock_postgresql.py"]),
 )
 
 

@@ -34,12 +34,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 @pytest.fixture
 def live_database_url(transactional_db, settings):
     """A DATABASE_URL naming the test database; other processes see committed rows."""
-    from urllib.parse import quote
-
     database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{database['NAME']}"
-    user, password = quote(database["USER"], safe=""), quote(database["PASSWORD"], safe="")
-    host, port, name = database["HOST"], database["PORT"], database["NAME"]
-    return f"postgres://{user}:{password}@{host}:{port}/{name}"
+{%- if cookiecutter.database == "postgresql" %}
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        from urllib.parse import quote
+
+        user, password = quote(database["USER"], safe=""), quote(database["PASSWORD"], safe="")
+        host, port, name = database["HOST"], database["PORT"], database["NAME"]
+        return f"postgres://{user}:{password}@{host}:{port}/{name}"
+{%- endif %}
+    return f"sqlite:///{database['NAME']}"
 {%- endif %}

@@ -1,8 +1,7 @@
-"""The clock in real processes: on time, once across clocks, through a database restart."""
+"""The clock in real processes: on time, once across clocks, stopped by SIGTERM."""
 
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from {{ cookiecutter.project_slug }}.schedule.clock import trigger_for
@@ -34,11 +32,6 @@ run_clock(schedule=[Job(name="tick", cron="* * * * *", second="*", run=lambda: N
 RAN = re.compile(r"^tick ran for (\S+)", re.MULTILINE)
 ALREADY_RAN = re.compile(r"^tick already ran for (\S+)", re.MULTILINE)
 
-# A command that restarts the PostgreSQL server of the tests, such as
-# "pg_ctlcluster --skip-systemctl-redirect 17 main restart". Without it, the restart
-# test ends the clock's connections, which is what a restart does to the clock.
-RESTART_COMMAND = os.environ.get("POSTGRES_RESTART_COMMAND", "")
-
 
 class Clock:
     """A clock process whose log is a file the test reads as it grows."""
@@ -55,6 +48,14 @@ class Clock:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", CLOCK], cwd=PROJECT_DIR, env=env, stderr=output
             )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def text(self):
         return self.log.read_text()
@@ -76,65 +77,33 @@ def wait_for(condition, *, clocks, timeout=30):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def start_clock(live_database_url, tmp_path):
-    clocks = []
-
-    def start():
-        clocks.append(Clock(database_url=live_database_url, log=tmp_path / f"{len(clocks)}.log"))
-        return clocks[-1]
-
-    yield start
-    for clock in clocks:
-        if clock.process.poll() is None:
-            clock.process.kill()
-            clock.process.wait()
-
-
-def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(start_clock):
-    clock = start_clock()
-    wait_for(lambda: len(clock.ran()) >= 3, clocks=[clock])
-    assert clock.stop() == 0
+def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(live_database_url, tmp_path):
+    with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
+        wait_for(lambda: len(clock.ran()) >= 3, clocks=[clock])
+        assert clock.stop() == 0
     assert clock.text().rstrip().endswith("clock stopped")
     times = [datetime.fromisoformat(ran) for ran in clock.ran()]
     assert all(moment.microsecond == 0 for moment in times)
     assert sorted(times) == times and len(set(times)) == len(times)
 
 
-def test_two_clocks_fire_each_time_once_and_replay_nothing(start_clock):
+def test_two_clocks_fire_each_time_once_and_replay_nothing(live_database_url, tmp_path):
     started = timezone.now().replace(microsecond=0)
-    clocks = [start_clock(), start_clock()]
+    with (
+        Clock(database_url=live_database_url, log=tmp_path / "first.log") as first,
+        Clock(database_url=live_database_url, log=tmp_path / "second.log") as second,
+    ):
+        clocks = [first, second]
 
-    def both_fired_three_times():
-        seen = [set(RAN.findall(c.text())) | set(ALREADY_RAN.findall(c.text())) for c in clocks]
-        return len(seen[0] & seen[1]) >= 3
+        def both_fired_three_times():
+            seen = [set(RAN.findall(c.text())) | set(ALREADY_RAN.findall(c.text())) for c in clocks]
+            return len(seen[0] & seen[1]) >= 3
 
-    wait_for(both_fired_three_times, clocks=clocks)
-    for clock in clocks:
-        assert clock.stop() == 0
+        wait_for(both_fired_three_times, clocks=clocks)
+        assert [clock.stop() for clock in clocks] == [0, 0]
     ran = [moment for clock in clocks for moment in clock.ran()]
     assert len(ran) == len(set(ran)), "a time ran twice"
     assert min(datetime.fromisoformat(moment) for moment in ran) >= started
-
-
-def test_the_clock_keeps_firing_after_the_database_restarts(start_clock):
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite has no server to restart and no connection to lose")
-    clock = start_clock()
-    wait_for(lambda: len(clock.ran()) >= 1, clocks=[clock])
-    if RESTART_COMMAND:
-        subprocess.run(shlex.split(RESTART_COMMAND), check=True)
-        connections.close_all()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            assert cursor.fetchall(), "the clock holds no connection to lose"
-    before = len(clock.ran())
-    wait_for(lambda: len(clock.ran()) >= before + 3, clocks=[clock])
-    assert clock.stop() == 0
 
 
 @pytest.mark.parametrize("job", SCHEDULE, ids=lambda job: job.name)
