@@ -1,5 +1,6 @@
 """Bake projects, give each the exact dependencies it pins, and run its own tools."""
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -25,6 +26,7 @@ LEAKY_VARIABLES = (
     "SECRET_KEY",
     "VIRTUAL_ENV",
     "PYTHONPATH",
+    "POSTGRES_RESTART_COMMAND",  # only the one test that restarts PostgreSQL passes it on
 )
 
 
@@ -139,6 +141,24 @@ def project(bake, request):
         return Project(path, venv)
 
     return make
+
+
+@pytest.fixture
+def postgres_lock(request):
+    """Share PostgreSQL with other tests (shared=True), or have it alone to restart it.
+
+    A restart ends every session on the server, so the test that restarts it waits
+    until no other test of this run uses it, and they wait for it.
+    """
+    path = request.config.cache.mkdir("fewparts-postgres") / "lock"
+
+    @contextlib.contextmanager
+    def hold(*, shared):
+        with open(path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            yield
+
+    return hold
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Every supported combination of answers gives a clean project whose own checks pass."""
 
 import itertools
+import os
 import re
 import secrets
 
@@ -99,17 +100,40 @@ def test_project_suite_passes_on_sqlite(project, answers):
 @pytest.mark.parametrize(
     "answers", [c for c in COMBINATIONS if answer(c.values[0], "database") == "postgresql"]
 )
-def test_project_suite_passes_on_postgresql(project, answers):
+def test_project_suite_passes_on_postgresql(project, postgres_lock, answers):
     baked = project(**answers)
-    baked.run(
-        "python",
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        DATABASE_URL=baked.postgres_url(),
-    )
+    with postgres_lock(shared=True):
+        baked.run(
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            DATABASE_URL=baked.postgres_url(),
+        )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("POSTGRES_RESTART_COMMAND"),
+    reason="POSTGRES_RESTART_COMMAND (set by .ci/run) names how to restart PostgreSQL",
+)
+def test_the_clock_keeps_firing_through_a_real_postgresql_restart(project, postgres_lock):
+    """The project's restart test, restarting the server for real rather than its sessions."""
+    baked = project(database="postgresql", scheduler="clock")
+    with postgres_lock(shared=False):
+        result = baked.run(
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_clock_postgresql.py",
+            DATABASE_URL=baked.postgres_url(),
+            POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],
+        )
+    assert "1 passed" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS)
