@@ -29,6 +29,9 @@ TAKEN_NAMES = {
     "whitenoise",
 } | set(sys.stdlib_module_names)
 
+# Long enough for any name; short enough that import lines stay within 100 columns.
+MAX_SLUG_LENGTH = 40
+
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
@@ -40,6 +43,8 @@ def slug_is_a_python_name(answers):
             f"project_slug {slug!r} is not a lowercase Python name: use letters, "
             "digits and underscores, starting with a letter."
         )
+    if len(slug) > MAX_SLUG_LENGTH:
+        return f"project_slug {slug!r} is longer than {MAX_SLUG_LENGTH} characters."
     return None
 
 

@@ -5,6 +5,11 @@ import tomllib
 import pytest
 import yaml
 
+LONGEST = {
+    "project_slug": "s" * 40,
+    "domain_name": ".".join(["d" * 60] * 3) + ".example",
+    "author_email": "a" * 60 + "@" + "e" * 60 + ".example",
+}
 HOSTILE = {
     "project_name": "Ça « marche » d'O'Brien \"Quoted\" \\ back\\slash",
     "description": 'It\'s a "test" with a back\\slash, {braces}, <b>tags</b> & ünïcödé.',
@@ -23,6 +28,7 @@ HOSTILE = {
         ({"project_slug": "test"}, "would shadow the module"),
         ({"project_slug": "site"}, "would shadow the module"),
         ({"project_slug": "json"}, "would shadow the module"),
+        ({"project_slug": "s" * 41}, "is longer than 40 characters"),
         ({"project_name": "3D Prints"}, "is not a lowercase Python name"),
         ({"author_email": "not-an-email"}, "is not an email address"),
         ({"domain_name": "https://example.com"}, "is not a lowercase host name"),
@@ -67,8 +73,9 @@ def test_hostile_answers_reach_every_file_intact(bake):
     assert "&lt;b&gt;tags&lt;/b&gt;" in home
 
 
-def test_hostile_answers_give_a_project_that_installs_and_passes(project):
-    baked = project(**HOSTILE)
+@pytest.mark.parametrize("answers", [HOSTILE, LONGEST], ids=["hostile", "longest"])
+def test_hostile_answers_give_a_project_that_installs_and_passes(project, answers):
+    baked = project(**answers)
     baked.run("ruff", "check", ".")
     baked.run("ruff", "format", "--check", ".")
     baked.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")

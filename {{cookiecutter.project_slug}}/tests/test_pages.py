@@ -7,7 +7,8 @@ from django.urls import reverse
 def test_home_page(client):
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    assert b"<h1>" in response.content
+    assert [t.name for t in response.templates] == ["core/home.html", "base.html"]
+    assert b'href="/admin/"' in response.content
 
 
 def test_home_page_refuses_post(client):
