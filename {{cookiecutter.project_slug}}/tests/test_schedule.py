@@ -128,3 +128,11 @@ def test_two_cron_hosts_run_a_job_once(live_database_url):
     assert [host.returncode for host in hosts] == [0, 0], logs
     assert logs.count("clearsessions ran for") == 1, logs
     assert logs.count("clearsessions already ran for") == 1, logs
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_when_each_job_last_ran(admin_client):
+    call_command("runjob", "clearsessions")
+    response = admin_client.get("/admin/schedule/lastrun/")
+    assert response.status_code == 200
+    assert b"clearsessions" in response.content

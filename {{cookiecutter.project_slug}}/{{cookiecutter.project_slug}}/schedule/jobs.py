@@ -5,14 +5,27 @@ settings.TIME_ZONE, with days of the week as names (sun, mon-fri). Whatever fire
 a job, it runs at most once per scheduled time.
 """
 
+import io
+import logging
+
 from django.core.management import call_command
 
 from .timetable import Job
 
+logger = logging.getLogger(__name__)
+
+
+def run_command(name):
+    """Run a management command, logging its report: cron mails whatever prints."""
+    report = io.StringIO()
+    call_command(name, stdout=report)
+    if report.getvalue().strip():
+        logger.info("%s: %s", name, report.getvalue().strip())
+
 
 def clear_expired_sessions():
     """Delete expired sessions: Django never deletes them by itself."""
-    call_command("clearsessions")
+    run_command("clearsessions")
 
 
 SCHEDULE = [
