@@ -43,7 +43,8 @@ def run_clock(*, schedule):
         job_defaults={"coalesce": True, "misfire_grace_time": None},
     )
     for job in schedule:
-        scheduler.add_job(fire, trigger_for(job=job), kwargs={"job": job}, id=job.name)
+        trigger = trigger_for(job=job)
+        scheduler.add_job(fire, trigger, kwargs={"job": job}, id=job.name, name=job.name)
     scheduler.start()
     logger.info("clock started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule))
     stop.wait()
