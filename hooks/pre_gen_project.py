@@ -25,6 +25,7 @@ TAKEN_NAMES = {
     "pytest_django",
     "test",
     "tests",
+    "tzlocal",
     "users",
     "whitenoise",
 } | set(sys.stdlib_module_names)
