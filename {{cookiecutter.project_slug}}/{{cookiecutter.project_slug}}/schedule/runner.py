@@ -3,6 +3,7 @@
 import logging
 import time
 
+from django.db import transaction
 from django.utils import timezone
 
 from .models import LastRun
@@ -35,9 +36,10 @@ def run_job(*, job, now=None, force=False):
     """
     now = timezone.localtime(now)
     scheduled_for = now if force else job.timetable.latest(now)
-    if not claim(job=job, scheduled_for=scheduled_for):
-        logger.info("%s already ran for %s", job.name, scheduled_for.isoformat())
-        return False
+    with transaction.atomic():
+        if not claim(job=job, scheduled_for=scheduled_for):
+            logger.info("%s already ran for %s", job.name, scheduled_for.isoformat())
+            return False
     started = time.monotonic()
     job.run()
     logger.info(
