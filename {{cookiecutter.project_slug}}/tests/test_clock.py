@@ -17,8 +17,10 @@ from {{ cookiecutter.project_slug }}.schedule.jobs import SCHEDULE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# A clock over a schedule of one job, "tick", due every second.
+# A clock over a schedule of one job, "tick", due every second; each run takes
+# TICK_SECONDS.
 CLOCK = """
+import os, time
 import django
 
 django.setup()
@@ -26,7 +28,13 @@ django.setup()
 from {{ cookiecutter.project_slug }}.schedule.clock import run_clock
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 
-run_clock(schedule=[Job(name="tick", cron="* * * * *", second="*", run=lambda: None)])
+tick = Job(
+    name="tick",
+    cron="* * * * *",
+    second="*",
+    run=lambda: time.sleep(float(os.environ["TICK_SECONDS"])),
+)
+run_clock(schedule=[tick])
 """
 
 RAN = re.compile(r"^tick ran for (\S+)", re.MULTILINE)
@@ -36,13 +44,14 @@ ALREADY_RAN = re.compile(r"^tick already ran for (\S+)", re.MULTILINE)
 class Clock:
     """A clock process whose log is a file the test reads as it grows."""
 
-    def __init__(self, *, database_url, log):
+    def __init__(self, *, database_url, log, tick_seconds=0):
         self.log = log
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "LOG_LEVEL": "INFO",
+            "TICK_SECONDS": str(tick_seconds),
         }
         with log.open("w") as output:
             self.process = subprocess.Popen(
@@ -85,6 +94,15 @@ def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(live_database_url,
     times = [datetime.fromisoformat(ran) for ran in clock.ran()]
     assert all(moment.microsecond == 0 for moment in times)
     assert sorted(times) == times and len(set(times)) == len(times)
+
+
+def test_sigterm_lets_a_running_job_finish(live_database_url, tmp_path):
+    with Clock(database_url=live_database_url, log=tmp_path / "clock.log", tick_seconds=2) as clock:
+        wait_for(lambda: 'Running job "tick' in clock.text(), clocks=[clock])
+        assert clock.stop() == 0
+    stopping, finished = clock.text().split("clock stopping", 1)
+    assert not RAN.search(stopping), "the job was meant to be running when SIGTERM came"
+    assert RAN.search(finished), clock.text()
 
 
 def test_two_clocks_fire_each_time_once_and_replay_nothing(live_database_url, tmp_path):
