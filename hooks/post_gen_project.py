@@ -12,7 +12,13 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG = ANSWERS["project_slug"]
 
 # (answer, the values that keep these paths, paths that go otherwise)
-OPTIONAL_PATHS = ()
+OPTIONAL_PATHS = (
+    (
+        "public_site_caching",
+        (True,),
+        ("{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"),
+    ),
+)
 
 
 def remove_unused_paths():
