@@ -13,6 +13,11 @@ SLUG = ANSWERS["project_slug"]
 
 # (answer, the values that keep these paths, paths that go otherwise)
 OPTIONAL_PATHS = (
+    (
+        "public_site_caching",
+        (True,),
+        ("{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"),
+    ),
     ("scheduler", ("cron", "clock"), ["{slug}/schedule", "tests/test_schedule.py"]),
     (
         "scheduler",

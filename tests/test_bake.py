@@ -11,13 +11,25 @@ import pytest
 # answer is one more entry here; every combination of them is baked and checked.
 ANSWERS = {
     "database": ["sqlite", "postgresql"],
+    "public_site_caching": [False, True],
     "scheduler": ["none", "cron", "clock"],
 }
+
+
+def readable(name, value):
+    """A test id part: the value itself, or the name of a yes/no answer (no- when off)."""
+    if isinstance(value, bool):
+        return name.replace("_", "-") if value else f"no-{name.replace('_', '-')}"
+    return value
+
 
 # python_version only changes metadata (requires-python, .python-version, ruff's
 # target), so each other version is baked once, with the other answers at defaults.
 COMBINATIONS = [
-    pytest.param(dict(zip(ANSWERS, values, strict=True)), id="-".join(values))
+    pytest.param(
+        dict(zip(ANSWERS, values, strict=True)),
+        id="-".join(readable(name, value) for name, value in zip(ANSWERS, values, strict=True)),
+    )
     for values in itertools.product(*ANSWERS.values())
 ] + [
     pytest.param({"python_version": "3.12"}, id="python3.12"),
@@ -33,10 +45,29 @@ ADDED_PROCESSES = {
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
     ("database", "sqlite"): ["psycopg", "postgres"],
+    ("public_site_caching", False): [
+        "pagecache",
+        "page_cache",
+        "x-cache",
+        ".pages",
+        "pages/",
+        "caches",
+    ],
     ("scheduler", "none"): [".schedule", "/schedule", "runjob", "apscheduler", "crontab", "clock"],
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
     ("scheduler", "clock"): ["crontab"],
 }
+
+# Paths that exist only for some answers: (answer, value that keeps them, paths).
+OPTIONAL_PATHS = [
+    (
+        "public_site_caching",
+        True,
+        ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
+    ),
+    ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
+    ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
+]
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
 
@@ -79,6 +110,15 @@ def test_leaves_no_trace_of_unused_parts(bake, answers):
             text = file.read_text().lower()
             for marker in markers:
                 assert marker not in text, f"{marker!r} in {file.relative_to(path)}"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_optional_paths_exist_only_when_asked_for(bake, answers):
+    path = bake(**answers)
+    for name, value, paths in OPTIONAL_PATHS:
+        for optional in paths:
+            exists = (path / optional.format(slug=path.name)).exists()
+            assert exists == (answer(answers, name) == value), optional
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS)

@@ -1,5 +1,6 @@
 """Saved answers render the same project again, or one with an answer changed."""
 
+import pytest
 import yaml
 
 from .conftest import TEMPLATE_DIR
@@ -51,3 +52,70 @@ def test_one_changed_answer_renders_the_changed_project(bake, cookiecutter_cli, 
     assert saved["project_name"] == "Changed Site"
     assert "psycopg" in (changed / "pyproject.toml").read_text()
     assert "psycopg" not in (original / "pyproject.toml").read_text()
+
+
+def caching_answer(project_dir):
+    """The saved answer, and whether the files of the page cache are there."""
+    saved = yaml.safe_load((project_dir / ".cookiecutter.yaml").read_text())["default_context"]
+    has_files = (project_dir / project_dir.name / "pagecache").is_dir()
+    return saved["public_site_caching"], has_files
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("yes", True), ("no", False), ("true", True), ("false", False), ("y", True), ("0", False)],
+)
+def test_a_yes_no_answer_on_the_command_line_is_a_boolean(
+    cookiecutter_cli, tmp_path, given, expected
+):
+    result = cookiecutter_cli("-o", tmp_path / "out", f"public_site_caching={given}")
+    assert result.returncode == 0, result.stderr
+    assert caching_answer(tmp_path / "out" / "my_site") == (expected, expected)
+
+
+def test_a_yes_no_answer_that_is_neither_is_refused(cookiecutter_cli, tmp_path):
+    result = cookiecutter_cli("-o", tmp_path / "out", "public_site_caching=maybe")
+    assert result.returncode != 0
+    assert "could not be converted to a boolean" in result.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_caching_answer_is_saved_as_a_yaml_boolean(bake):
+    assert caching_answer(bake()) == (False, False)
+    path = bake(public_site_caching="yes", project_slug="cached")
+    assert "public_site_caching: true" in (path / ".cookiecutter.yaml").read_text()
+    assert caching_answer(path) == (True, True)
+
+
+def test_saved_caching_answers_render_the_project_again(bake, cookiecutter_cli, tmp_path):
+    original = bake(public_site_caching=True, project_name="Cached Site")
+    out = tmp_path / "again"
+    result = cookiecutter_cli("--config-file", original / ".cookiecutter.yaml", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert contents(out / original.name) == contents(original)
+
+
+@pytest.mark.parametrize(
+    ("saved", "given", "expected"), [(True, "no", False), (False, "yes", True)]
+)
+def test_the_caching_answer_changes_on_regeneration(
+    bake, cookiecutter_cli, tmp_path, saved, given, expected
+):
+    original = bake(public_site_caching=saved, project_name="Flip Site")
+    out = tmp_path / "flipped"
+    result = cookiecutter_cli(
+        "--config-file", original / ".cookiecutter.yaml", "-o", out, f"public_site_caching={given}"
+    )
+    assert result.returncode == 0, result.stderr
+    assert caching_answer(out / original.name) == (expected, expected)
+
+
+@pytest.mark.parametrize(("written", "expected"), [("yes", True), ('"yes"', True), ("no", False)])
+def test_a_hand_written_yes_or_no_in_saved_answers_is_understood(
+    cookiecutter_cli, tmp_path, written, expected
+):
+    config = tmp_path / "answers.yaml"
+    config.write_text(f"default_context:\n  public_site_caching: {written}\n")
+    result = cookiecutter_cli("--config-file", config, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert caching_answer(tmp_path / "out" / "my_site") == (expected, expected)

@@ -170,6 +170,44 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+{%- if cookiecutter.public_site_caching %}
+
+
+# Public site caching
+# Whole pages for anonymous visitors, kept in a table of this database and wiped
+# by any committed change to the data (docs: {{ cookiecutter.project_slug }}/pagecache/).
+# https://docs.djangoproject.com/en/6.1/topics/cache/#database-caching
+
+INSTALLED_APPS += [
+    "{{ cookiecutter.project_slug }}.pages",
+    "{{ cookiecutter.project_slug }}.pagecache",
+]
+# Early, so that a hit skips sessions, CSRF and the view; after WhiteNoise, which
+# serves static files first, and after SecurityMiddleware, which still adds its headers.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "{{ cookiecutter.project_slug }}.pagecache.middleware.PageCacheMiddleware",
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Pages only, in a table of their own (created by migrate): wiping pages wipes
+    # nothing else. Expired rows go with `manage.py cull_page_cache`.
+    "pages": {
+        "BACKEND": "{{ cookiecutter.project_slug }}.pagecache.backend.PageCache",
+        "LOCATION": "page_cache",
+        "TIMEOUT": env.int("PAGE_CACHE_SECONDS", default=600),
+    },
+}
+PAGE_CACHE_ALIAS = "pages"
+# Writes that are not content and keep the cached pages: an app label, a model, or a
+# model's field (an UPDATE that sets only such fields). Anything else wipes them.
+PAGE_CACHE_IGNORED_WRITES = [
+    "sessions",
+    "admin.LogEntry",
+    "pagecache",
+    "users.User.last_login",  # written at every sign-in
+]
+{%- endif %}
 
 
 # Logging: everything to standard output, where platforms collect it.

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 
+@pytest.mark.django_db
 def test_home_page(client):
     response = client.get(reverse("home"))
     assert response.status_code == 200

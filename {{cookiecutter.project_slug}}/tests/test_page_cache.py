@@ -1,0 +1,520 @@
+"""The page cache: hits and misses, what is never cached, and invalidation by any write."""
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404
+from django.test.utils import CaptureQueriesContext
+from django.urls import include, path
+from django.utils.timezone import now
+from django.views.decorators.cache import cache_control, never_cache
+
+from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
+from {{ cookiecutter.project_slug }}.pages.models import Page
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+HTML = "<!doctype html><p>{}</p>"
+
+
+# Views whose responses must never be cached, served only by this module's URLs.
+
+
+def sets_a_cookie(request):
+    response = HttpResponse(HTML.format("cookie"))
+    response.set_cookie("flavour", "oat")
+    return response
+
+
+@cache_control(private=True)
+def private(request):
+    return HttpResponse(HTML.format("private"))
+
+
+@cache_control(no_store=True)
+def no_store(request):
+    return HttpResponse(HTML.format("no-store"))
+
+
+@never_cache
+def never(request):
+    return HttpResponse(HTML.format("never"))
+
+
+def with_csrf_token(request):
+    return HttpResponse(HTML.format(get_token(request)))
+
+
+def json_view(request):
+    return JsonResponse({"json": True})
+
+
+def reads_then_someone_edits(request, slug):
+    """Render data read before a concurrent edit commits: the stale page of the issue."""
+    page = get_object_or_404(Page, slug=slug)
+    Page.objects.filter(pk=page.pk).update(body="edited meanwhile")
+    return HttpResponse(HTML.format(page.body))
+
+
+urlpatterns = [
+    path("", include("config.urls")),
+    path("t/cookie/", sets_a_cookie),
+    path("t/private/", private),
+    path("t/no-store/", no_store),
+    path("t/never/", never),
+    path("t/csrf/", with_csrf_token),
+    path("t/json/", json_view),
+    path("t/race/<slug:slug>/", reads_then_someone_edits),
+]
+pytestmark = pytest.mark.urls(__name__)
+
+
+@pytest.fixture
+def page(db):
+    return Page.objects.create(title="Hello", slug="hello", body="first version")
+
+
+def get(client, url="/pages/hello/", **extra):
+    return client.get(url, **extra)
+
+
+def cached(client, url="/pages/hello/"):
+    """Request twice; whether the second answer came from the cache."""
+    get(client, url)
+    return get(client, url)["X-Cache"] == "hit"
+
+
+# Hits and misses
+
+
+def test_a_page_is_a_miss_then_a_hit_with_the_same_content(client, page):
+    first, second = get(client), get(client)
+    assert first["X-Cache"] == "miss"
+    assert second["X-Cache"] == "hit"
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert b"first version" in second.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_head_is_served_from_the_cache(client, page):
+    get(client)
+    assert client.head("/pages/hello/")["X-Cache"] == "hit"
+
+
+def test_the_list_of_pages_is_cached_too(client, page):
+    assert cached(client, "/pages/")
+    assert b"Hello" in get(client, "/pages/").content
+
+
+def test_a_hit_is_one_query(client, page):
+    get(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert get(client)["X-Cache"] == "hit"
+    assert len(queries) == 1
+
+
+def test_every_response_says_hit_or_miss(client, db):
+    assert get(client, "/")["X-Cache"] in {"hit", "miss"}
+    assert get(client, "/healthz")["X-Cache"] == "miss"
+    assert client.post("/pages/")["X-Cache"] == "miss"
+
+
+def test_other_cached_values_are_kept_apart(db):
+    caches["default"].set("elsewhere", 1)
+    caches[settings.PAGE_CACHE_ALIAS].clear()
+    assert caches["default"].get("elsewhere") == 1
+
+
+# Never cached, never served from the cache
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/t/cookie/",
+        "/t/private/",
+        "/t/no-store/",
+        "/t/never/",
+        "/t/json/",
+        "/pages/missing/",
+        "/admin/login/",
+    ],
+)
+def test_responses_that_are_not_public_html_are_never_cached(client, db, url):
+    assert not cached(client, url)
+    assert not CacheEntry.objects.exists()
+
+
+def test_a_page_with_a_visitor_s_csrf_token_is_never_cached(client, db):
+    client.cookies["csrftoken"] = "x" * 32
+    assert not cached(client, "/t/csrf/")
+
+
+def test_other_methods_are_never_answered_from_the_cache(client, page):
+    get(client)
+    assert client.post("/pages/hello/")["X-Cache"] == "miss"
+    assert client.options("/pages/hello/")["X-Cache"] == "miss"
+
+
+def test_a_signed_in_user_neither_reads_nor_fills_the_cache(client, page):
+    user = get_user_model().objects.create_user(username="ada", password="a long passphrase")
+    client.force_login(user)
+    assert not cached(client)
+    assert not CacheEntry.objects.exists()
+    # An anonymous visitor fills the cache; the signed-in user still never gets that copy.
+    get(client.__class__())
+    assert get(client)["X-Cache"] == "miss"
+
+
+def test_a_request_carrying_a_session_is_never_answered_from_the_cache(client, page):
+    get(client)
+    client.cookies[settings.SESSION_COOKIE_NAME] = "whatever"
+    assert get(client)["X-Cache"] == "miss"
+
+
+def test_a_request_with_credentials_is_never_answered_from_the_cache(client, page):
+    get(client)
+    assert get(client, HTTP_AUTHORIZATION="Basic YTpi")["X-Cache"] == "miss"
+
+
+def test_a_page_is_not_stored_from_one_host_for_another(client, page):
+    get(client, HTTP_HOST="localhost")
+    assert get(client, HTTP_HOST="127.0.0.1")["X-Cache"] == "miss"
+
+
+# Invalidation: any committed write, however made
+
+
+def test_an_edit_shows_on_the_next_request(client, page):
+    assert cached(client)
+    page.body = "second version"
+    page.save()
+    response = get(client)
+    assert response["X-Cache"] == "miss"
+    assert b"second version" in response.content
+
+
+def edit_save(page):
+    page.body = "second version"
+    page.save()
+
+
+def edit_delete(page):
+    page.delete()
+
+
+def edit_update(page):
+    Page.objects.filter(pk=page.pk).update(body="second version")
+
+
+def edit_bulk_create(page):
+    Page.objects.bulk_create([Page(title="Other", slug="other")])
+
+
+def edit_bulk_update(page):
+    page.body = "second version"
+    Page.objects.bulk_update([page], ["body"])
+
+
+def edit_queryset_delete(page):
+    Page.objects.filter(pk=page.pk).delete()
+
+
+def edit_raw_sql(page):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE pages_page SET body = %s", ["second version"])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        edit_save,
+        edit_delete,
+        edit_update,
+        edit_bulk_create,
+        edit_bulk_update,
+        edit_queryset_delete,
+        edit_raw_sql,
+    ],
+)
+def test_any_write_wipes_the_cached_pages(client, page, edit):
+    assert cached(client)
+    edit(page)
+    assert get(client)["X-Cache"] == "miss"
+
+
+def test_a_many_to_many_change_wipes_the_cached_pages(client, page):
+    user = get_user_model().objects.create_user(username="grace")
+    group = Group.objects.create(name="editors")
+    assert cached(client)
+    user.groups.add(group)
+    assert get(client)["X-Cache"] == "miss"
+    assert cached(client)
+    user.groups.remove(group)
+    assert get(client)["X-Cache"] == "miss"
+
+
+def test_an_edit_in_the_admin_shows_on_the_next_request(client, admin_client, page):
+    assert cached(client)
+    response = admin_client.post(
+        f"/admin/pages/page/{page.pk}/change/",
+        {"title": "Hello", "slug": "hello", "body": "edited in the admin"},
+    )
+    assert response.status_code == 302
+    response = get(client)
+    assert response["X-Cache"] == "miss"
+    assert b"edited in the admin" in response.content
+
+
+def test_a_rolled_back_change_wipes_nothing(client, page):
+    assert cached(client)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Page.objects.update(body="never committed")
+        raise RuntimeError
+    assert get(client)["X-Cache"] == "hit"
+
+
+def test_signing_in_and_the_admin_log_keep_the_cache(client, page):
+    assert cached(client)
+    user = get_user_model().objects.create_user(username="ada", password="a long passphrase")
+    assert cached(client)  # creating a user is a content change; cache again
+    assert client.__class__().login(username="ada", password="a long passphrase")
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=[page],
+        action_flag=ADDITION,
+        change_message="",
+        single_object=True,
+    )
+    assert get(client)["X-Cache"] == "hit"
+
+
+def test_the_list_of_ignored_writes_is_a_setting(client, page, settings):
+    settings.PAGE_CACHE_IGNORED_WRITES = [*settings.PAGE_CACHE_IGNORED_WRITES, "pages.Page"]
+    assert cached(client)
+    Page.objects.update(body="not content, by this setting")
+    assert get(client)["X-Cache"] == "hit"
+
+
+def test_a_page_rendered_from_data_read_before_an_edit_is_never_served(client, page):
+    first = get(client, "/t/race/hello/")
+    assert b"first version" in first.content
+    # The edit committed while that page rendered: it must not come back from the cache.
+    second = get(client, "/t/race/hello/")
+    assert second["X-Cache"] == "miss"
+    assert b"edited meanwhile" in second.content
+
+
+# The cache backend itself
+
+
+def test_the_cache_table_is_made_by_migrate(db):
+    tables = connection.introspection.table_names()
+    assert {"page_cache", "page_cache_generation"} <= set(tables)
+    assert Generation.objects.filter(id=1).exists()
+
+
+def test_the_cache_api_round_trips_values(db):
+    cache = caches[settings.PAGE_CACHE_ALIAS]
+    cache.set("k", {"a": [1, 2]})
+    assert cache.get("k") == {"a": [1, 2]}
+    cache.set("k", "replaced")
+    assert cache.get("k") == "replaced"
+    assert cache.delete("k")
+    assert cache.get("k", "gone") == "gone"
+    cache.set("short", 1, timeout=-1)
+    assert cache.get("short") is None
+
+
+def test_a_write_is_one_statement_and_never_counts_the_table(db):
+    cache = caches[settings.PAGE_CACHE_ALIAS]
+    with CaptureQueriesContext(connection) as queries:
+        cache.set("k", "v")
+    assert len(queries) == 1
+    assert "COUNT" not in queries[0]["sql"].upper()
+
+
+def test_cull_deletes_expired_and_outdated_pages_only(client, page):
+    get(client)  # the current page
+    CacheEntry.objects.create(cache_key="page:old", value="oldtoken\n[]\nx", expires=now())
+    CacheEntry.objects.create(
+        cache_key="page:expired", value="t\n[]\nx", expires=now() - timedelta(seconds=1)
+    )
+    call_command("cull_page_cache", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert list(CacheEntry.objects.values_list("cache_key", flat=True)) == [
+        "page:http://testserver/pages/hello/"
+    ]
+    assert get(client)["X-Cache"] == "hit"
+
+
+# Real concurrency: a server's processes, requesting threads and an editing process
+
+
+@pytest.fixture
+def site_database(tmp_path, db):
+    """A database of its own that other processes can open."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'site.sqlite3'}", None
+        return
+    name = f"{settings_dict['NAME']}_site"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    user, password = settings_dict["USER"], settings_dict["PASSWORD"]
+    host = settings_dict["HOST"] or "127.0.0.1"
+    if settings_dict["PORT"]:
+        host += f":{settings_dict['PORT']}"
+    # A database server: the same server and credentials, the vendor's URL scheme.
+    yield f"{connection.vendor}://{user}:{password}@{host}/{name}", name
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def project_env(database_url):
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
+def manage(database_url, *args):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=project_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finished(process, timeout=120):
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err
+    return out
+
+
+@pytest.fixture
+def migrated_site(site_database):
+    url, _ = site_database
+    finished(manage(url, "migrate", "--no-input", "-v", "0"))
+    return url
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(migrated_site):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
+        cwd=PROJECT_DIR,
+        env=project_env(migrated_site),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+    yield migrated_site, port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+EDITOR = """
+import time
+from {{ cookiecutter.project_slug }}.pages.models import Page
+Page.objects.create(title="Live", slug="live", body="version 0")
+print("0", time.monotonic(), flush=True)
+for version in range(1, 61):
+    time.sleep(0.03)
+    Page.objects.filter(slug="live").update(body=f"version {version}")
+    print(version, time.monotonic(), flush=True)
+"""
+
+
+def test_no_request_after_a_commit_gets_a_page_rendered_before_it(server):
+    url, port = server
+    editor = manage(url, "shell", "-v", "0", "-c", EDITOR)
+    seen, stop = [], threading.Event()
+
+    def visitor():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while not stop.is_set():
+            started = time.monotonic()
+            conn.request("GET", "/pages/live/")
+            response = conn.getresponse()
+            body = response.read().decode()
+            if response.status == 200:
+                version = int(body.split("version ", 1)[1].split("<", 1)[0])
+                seen.append((started, version, response.getheader("X-Cache")))
+
+    visitors = [threading.Thread(target=visitor) for _ in range(4)]
+    for thread in visitors:
+        thread.start()
+    try:
+        out = finished(editor)
+    finally:
+        stop.set()
+        for thread in visitors:
+            thread.join()
+    committed = [(float(at), int(version)) for version, at in map(str.split, out.splitlines())]
+
+    stale = [
+        (version, max(v for at, v in committed if at < started))
+        for started, version, _ in seen
+        if version < max((v for at, v in committed if at < started), default=0)
+    ]
+    assert not stale, f"{len(stale)} of {len(seen)} responses older than a committed edit"
+    assert {"hit", "miss"} <= {cache for _, _, cache in seen}, "the cache was not exercised"
+    assert len({version for _, version, _ in seen}) > 10
+
+
+WRITER = """
+from django.conf import settings
+from django.core.cache import caches
+cache = caches[settings.PAGE_CACHE_ALIAS]
+for n in range(400):
+    cache.set(f"{name}-{n}", "x" * 1000)
+"""
+
+
+def test_two_processes_writing_the_cache_lose_no_write(migrated_site):
+    writers = [
+        manage(migrated_site, "shell", "-v", "0", "-c", f"name = {n!r}" + WRITER) for n in "ab"
+    ]
+    for writer in writers:
+        finished(writer)
+    check = "from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry as C;"
+    check += "print(C.objects.count())"
+    assert finished(manage(migrated_site, "shell", "-v", "0", "-c", check)).strip() == "800"

@@ -1,0 +1,20 @@
+"""App configuration: watch every database connection for writes that change content."""
+
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+class PageCacheConfig(AppConfig):
+    name = "{{ cookiecutter.project_slug }}.pagecache"
+    label = "pagecache"
+    verbose_name = "page cache"
+
+    def ready(self):
+        from . import invalidation
+
+        connection_created.connect(invalidation.watch_connection)
+        pre_migrate.connect(invalidation.pause_during_migrate, sender=self)
+        post_migrate.connect(invalidation.resume_after_migrate, sender=self)
+        setting_changed.connect(invalidation.forget_ignored_writes)

@@ -1,0 +1,1 @@
+"""Public pages edited in the admin: the content the page cache serves."""
