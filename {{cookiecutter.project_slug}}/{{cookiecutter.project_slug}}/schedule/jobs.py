@@ -7,6 +7,7 @@ a job, it runs at most once per scheduled time.
 
 import io
 import logging
+from functools import partial
 
 from django.core.management import call_command
 
@@ -23,11 +24,14 @@ def run_command(name):
         logger.info("%s: %s", name, report.getvalue().strip())
 
 
-def clear_expired_sessions():
-    """Delete expired sessions: Django never deletes them by itself."""
-    run_command("clearsessions")
-
-
 SCHEDULE = [
-    Job(name="clearsessions", cron="17 3 * * *", run=clear_expired_sessions),
+    # Django never deletes expired sessions by itself.
+    Job(name="clearsessions", cron="17 3 * * *", run=partial(run_command, "clearsessions")),
 ]
+{%- if cookiecutter.public_site_caching %}
+
+# Page cache: writes never trim its table, so expired and outdated pages wait for this.
+SCHEDULE += [
+    Job(name="cull_page_cache", cron="27 3 * * *", run=partial(run_command, "cull_page_cache")),
+]
+{%- endif %}
