@@ -12,7 +12,9 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG = ANSWERS["project_slug"]
 
 # (answer, the values that keep these paths, paths that go otherwise)
-OPTIONAL_PATHS = ()
+OPTIONAL_PATHS = (
+    ("task_queue", {"database"}, ["{slug}/queue", "tests/queue"]),
+)
 
 
 def remove_unused_paths():

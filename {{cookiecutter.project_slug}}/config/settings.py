@@ -180,3 +180,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+{%- if cookiecutter.task_queue == "database" %}
+
+
+# Task queue: tasks wait in this database until the worker process (the
+# Procfile's `worker` line) runs them. README.md, "Background tasks", says how.
+# https://docs.djangoproject.com/en/6.1/topics/tasks/
+
+INSTALLED_APPS += ["django_tasks_db", "{{ cookiecutter.project_slug }}.queue"]
+
+TASKS = {
+    "default": {
+        # django-tasks-db's backend, with retries: @task(attempts=..., backoff=...).
+        "BACKEND": "{{ cookiecutter.project_slug }}.queue.backend.DatabaseBackend",
+        # A task on a queue missing here fails when its module is imported.
+        "QUEUES": ["default"],
+    },
+}
+
+# A worker that has not written its heartbeat for this many seconds is dead: a
+# live worker puts the task it was running back in the queue.
+TASK_WORKER_DEAD_AFTER = env.int("TASK_WORKER_DEAD_AFTER", default=30)
+
+# The third-party service that the example task (/tasks/example) calls.
+TASK_EXAMPLE_URL = env.str("TASK_EXAMPLE_URL", default="https://example.com/")
+{%- endif %}
