@@ -10,7 +10,7 @@ TIMEOUT_SECONDS = 10
 
 
 @task(attempts=4, backoff=2)
-def url_check(*, url):
+def url_check(*, url, timeout=TIMEOUT_SECONDS):
     """Fetch url and return its HTTP status; an error or a timeout fails this attempt.
 
     Safe to run twice, as every task must be: a worker that dies mid-task has its
@@ -18,5 +18,5 @@ def url_check(*, url):
     """
     if urlsplit(url).scheme not in {"http", "https"}:
         raise ValueError(f"Only http and https URLs: {url!r}")
-    with urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked above)
+    with urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
         return response.status

@@ -230,15 +230,14 @@ class Worker(StockWorker):
         self.running_task = True
         self.heartbeat.task_id = db_task_result.id
         try:
-            if self.attempt(db_task_result):
-                self.finished(db_task_result)
+            self.attempt(db_task_result)
         finally:
             self.heartbeat.task_id = None
             self.running_task = False
             self._run_tasks += 1
 
     def attempt(self, db_task_result):
-        """Run the task once; True when it finished for good, False when it will retry."""
+        """Run the task once; on failure, queue it again while it has attempts left."""
         try:
             task = db_task_result.task
             result = db_task_result.task_result
@@ -253,21 +252,25 @@ class Worker(StockWorker):
             delay = retry_delay(db_task_result)
             if delay is None:
                 db_task_result.set_failed(error)
-                return True
+                self.finished(db_task_result)  # here, so that the log shows the traceback
+                return
             task_retry(db_task_result, error=error, delay=delay)
             logger.warning(
-                "Task id=%s failed (%s); attempt %d again in %.1f s",
+                "Task id=%s failed (%s); attempt %d in %.1f s",
                 db_task_result.id,
                 type(error).__name__,
                 len(db_task_result.worker_ids) + 1,
                 delay,
             )
-            return False
+            return
         except BaseException as error:  # a second SIGTERM or Ctrl-C ends the task
             db_task_result.set_failed(error)
-        return True
+            self.finished(db_task_result)
+            return
+        self.finished(db_task_result)
 
     def finished(self, db_task_result):
+        """Tell task_finished receivers (Django logs the outcome) that the task is done."""
         try:
             task_result = db_task_result.task_result
         except (ImportError, SuspiciousOperation):

@@ -1,0 +1,99 @@
+"""Real workers run tasks once, survive restarts and give dead workers' tasks a new life."""
+
+import pytest
+from django.db import connection
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from {{ cookiecutter.project_slug }}.queue.fanout import fan_out
+
+from .conftest import wait_for
+from .tasks import add, append_line, sleep_then_return
+
+
+def finished(result):
+    result.refresh()
+    return result.is_finished
+
+
+def started(result):
+    result.refresh()
+    return result.status == TaskResultStatus.RUNNING
+
+
+def test_a_worker_runs_a_task_and_keeps_its_result(start_worker):
+    start_worker()
+    result = add.enqueue(2, 3)
+    wait_for(lambda: finished(result), what="the task")
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == 5
+
+
+def test_two_workers_run_each_of_2000_tasks_exactly_once(start_worker, tmp_path):
+    log = tmp_path / "runs.txt"
+    log.touch()
+    start_worker()
+    start_worker()
+    assert fan_out(append_line, ([str(log), n] for n in range(2000))) == 2000
+    wait_for(
+        lambda: not DBTaskResult.objects.exclude(status=TaskResultStatus.SUCCESSFUL).exists(),
+        timeout=120,
+        what="2000 tasks",
+    )
+    runs = log.read_text().split()
+    assert sorted(map(int, runs)) == list(range(2000))
+    ran_by = DBTaskResult.objects.values_list("worker_ids", flat=True)
+    assert all(len(worker_ids) == 1 for worker_ids in ran_by)
+    assert len({worker_ids[0] for worker_ids in ran_by}) == 2, "one worker did it all"
+
+
+def test_a_task_of_a_killed_worker_completes_under_a_new_worker(start_worker):
+    doomed = start_worker(dead_after=3)
+    result = sleep_then_return.enqueue(1)
+    wait_for(lambda: started(result), what="the task to start")
+    doomed.kill()  # SIGKILL: no goodbye, the row stays RUNNING
+    start_worker(dead_after=3)
+    wait_for(lambda: finished(result), timeout=60, what="the recovered task")
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert len(result.worker_ids) == 2
+
+
+def test_a_long_task_of_a_live_worker_is_never_run_twice(start_worker):
+    start_worker(dead_after=1)
+    start_worker(dead_after=1)
+    result = sleep_then_return.enqueue(3)  # three times as long as dead_after
+    wait_for(lambda: finished(result), what="the long task")
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert len(result.worker_ids) == 1
+
+
+def test_sigterm_lets_the_running_task_finish(start_worker):
+    worker = start_worker()
+    result = sleep_then_return.enqueue(1)
+    wait_for(lambda: started(result), what="the task to start")
+    assert worker.terminate() == 0, worker.output()
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+
+
+def test_an_idle_worker_stops_at_once_on_sigterm(start_worker):
+    worker = start_worker()
+    assert worker.terminate() == 0, worker.output()
+    assert "stopped" in worker.output()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no server whose connections can drop"
+)
+def test_a_worker_survives_losing_its_database_connections(start_worker):
+    worker = start_worker()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    result = add.enqueue(1, 1)
+    wait_for(lambda: finished(result), what="the task after the connections dropped")
+    assert result.return_value == 2
+    assert worker.process.poll() is None
+    assert "Database error" in worker.output()
