@@ -14,6 +14,15 @@ SLUG = ANSWERS["project_slug"]
 # (answer, the values that keep these paths, paths that go otherwise)
 OPTIONAL_PATHS = (
     ("task_queue", {"database"}, ["{slug}/queue", "tests/queue"]),
+    (
+        "database",
+        {"postgresql"},
+        [
+            "{slug}/queue/wake_postgresql.py",
+            "{slug}/queue/migrations/0002_notify_ready.py",
+            "tests/queue/test_postgresql.py",
+        ],
+    ),
 )
 
 
@@ -23,6 +32,8 @@ def remove_unused_paths():
             continue
         for name in paths:
             path = Path(name.format(slug=SLUG))
+            if not path.exists():  # inside a directory that an earlier row removed
+                continue
             if path.is_dir():
                 shutil.rmtree(path)
             else:

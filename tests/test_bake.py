@@ -10,6 +10,7 @@ import pytest
 # answer is one more entry here; every combination of them is baked and checked.
 ANSWERS = {
     "database": ["sqlite", "postgresql"],
+    "task_queue": ["none", "database"],
 }
 
 # python_version only changes metadata (requires-python, .python-version, ruff's
@@ -22,12 +23,25 @@ COMBINATIONS = [
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
 ]
 
-# The processes each answer adds to the Procfile.
+# The processes every project runs, and those an answer adds to the Procfile.
 PROCESSES = {"web", "release"}
+ANSWER_PROCESSES = {
+    ("task_queue", "database"): {"worker"},
+}
 
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
     ("database", "sqlite"): ["psycopg", "postgres"],
+    ("task_queue", "none"): [
+        "django_tasks",
+        "django-tasks",
+        "heartbeat",
+        "manage.py worker",
+        "task_worker",
+        "tasks/example",
+        ".queue",
+        "worker:",
+    ],
 }
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
@@ -116,4 +130,11 @@ def test_django_checks_pass_in_production(project, answers):
 def test_procfile_lists_exactly_the_processes_asked_for(bake, answers):
     path = bake(**answers)
     lines = (path / "Procfile").read_text().splitlines()
-    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES
+    expected = PROCESSES.union(
+        *(
+            added
+            for (name, value), added in ANSWER_PROCESSES.items()
+            if answer(answers, name) == value
+        )
+    )
+    assert {re.match(r"(\w+):", line).group(1) for line in lines} == expected

@@ -31,10 +31,8 @@ def database_url_for_workers():
         return f"sqlite:///{database['NAME']}"
     user = quote(database["USER"] or "")
     password = quote(database["PASSWORD"] or "")
-    return (
-        f"postgres://{user}:{password}@{database['HOST']}:{database['PORT'] or 5432}"
-        f"/{database['NAME']}"
-    )
+    host = f"{database['HOST']}:{database['PORT']}" if database["PORT"] else database["HOST"]
+    return f"{connection.vendor}://{user}:{password}@{host}/{database['NAME']}"
 
 
 class WorkerProcess:

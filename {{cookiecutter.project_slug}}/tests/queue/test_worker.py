@@ -1,7 +1,5 @@
 """Real workers run tasks once, survive restarts and give dead workers' tasks a new life."""
 
-import pytest
-from django.db import connection
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -82,18 +80,12 @@ def test_an_idle_worker_stops_at_once_on_sigterm(start_worker):
     assert "stopped" in worker.output()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite has no server whose connections can drop"
-)
-def test_a_worker_survives_losing_its_database_connections(start_worker):
-    worker = start_worker()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    result = add.enqueue(1, 1)
-    wait_for(lambda: finished(result), what="the task after the connections dropped")
-    assert result.return_value == 2
-    assert worker.process.poll() is None
-    assert "Database error" in worker.output()
+def test_an_idle_worker_wakes_for_a_new_task_at_once(start_worker):
+    """Far sooner than the 5 s fallback poll: the database woke it."""
+    start_worker()
+    delays = []
+    for _ in range(3):
+        result = add.enqueue(1, 1)
+        wait_for(lambda result=result: finished(result), what="the task")
+        delays.append((result.started_at - result.enqueued_at).total_seconds())
+    assert min(delays) < 1, delays

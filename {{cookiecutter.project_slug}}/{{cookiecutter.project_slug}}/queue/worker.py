@@ -2,9 +2,9 @@
 
 The stock loop polls once a second, exits when the database goes away, leaves a
 killed worker's task RUNNING for ever and never retries. This one sleeps until the
-database says a task is ready (LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on
-SQLite), waits out a database restart, beats a heartbeat that lets live workers
-recover a dead one's task, and re-enqueues a failed task while it has attempts left.
+database says a task may be ready (wake.py), waits out a database restart, beats a
+heartbeat that lets live workers recover a dead one's task (heartbeat.py), and
+queues a failed task again while it has attempts left (backend.py).
 """
 
 import logging
@@ -23,88 +23,12 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from .heartbeat import tasks_recover, worker_beat, worker_stopped
+from .wake import wake_for
 
 logger = logging.getLogger(__name__)
 
-# The channel that the trigger of migration 0002 notifies when a task becomes READY.
-CHANNEL = "queue_task_ready"
-
-# How often an idle worker on SQLite asks whether another connection committed.
-SQLITE_POLL_SECONDS = 0.02
-
 # Longest pause between attempts to reach a database that is down.
 DATABASE_RETRY_CAP_SECONDS = 10
-
-
-class Wake:
-    """Sleep until another connection may have queued a task, or the timeout passes.
-
-    The watch connection is separate from the one that claims tasks, so that waiting
-    never holds a transaction open.
-    """
-
-    def __init__(self):
-        self.watch = None
-
-    def wait(self, timeout):
-        if self.watch is None:
-            self.watch = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self.watch.wrap_database_errors:
-                self.watch.ensure_connection()
-                self.start()
-            return  # a task may have arrived before the watch began: look again first
-        with self.watch.wrap_database_errors:
-            self.sleep(timeout)
-
-    def start(self):
-        pass
-
-    def sleep(self, timeout):
-        time.sleep(min(timeout, 1))
-
-    def close(self):
-        if self.watch is not None:
-            try:
-                self.watch.close()
-            except Error:
-                logger.debug("Closing a broken watch connection failed", exc_info=True)
-            self.watch = None
-
-
-class PostgresWake(Wake):
-    """LISTEN: PostgreSQL delivers the trigger's NOTIFY when the enqueue commits."""
-
-    def start(self):
-        self.watch.connection.execute(f"LISTEN {CHANNEL}")
-
-    def sleep(self, timeout):
-        raw = self.watch.connection
-        for _ in raw.notifies(timeout=timeout, stop_after=1):
-            pass
-        for _ in raw.notifies(timeout=0):  # the rest of a burst wakes nobody again
-            pass
-
-
-class SqliteWake(Wake):
-    """PRAGMA data_version changes whenever another connection commits to the file."""
-
-    def start(self):
-        self.version = self.data_version()
-
-    def data_version(self):
-        return self.watch.connection.execute("PRAGMA data_version").fetchone()[0]
-
-    def sleep(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            time.sleep(SQLITE_POLL_SECONDS)
-            version = self.data_version()
-            if version != self.version:
-                self.version = version
-                return
-
-
-WAKES = {"postgresql": PostgresWake, "sqlite": SqliteWake}
 
 
 class Heartbeat(threading.Thread):
@@ -143,7 +67,7 @@ class Worker(StockWorker):
     def __init__(self, *, dead_after, **options):
         super().__init__(**options)
         self.heartbeat = Heartbeat(worker_id=self.worker_id, dead_after=dead_after)
-        self.wake = WAKES.get(connections[DEFAULT_DB_ALIAS].vendor, Wake)()
+        self.wake = wake_for(connections[DEFAULT_DB_ALIAS])
         self.database_failures = 0
 
     def run(self):

@@ -1,0 +1,85 @@
+"""How an idle worker sleeps until a task may be ready, without polling the task table.
+
+Each database has its own way: a module named wake_<vendor>.py (the generator adds
+wake_postgresql.py to PostgreSQL projects), SQLite's below, and a plain sleep for any
+other. Every way keeps a fallback timeout for deferred tasks and missed signals.
+"""
+
+import logging
+import time
+from importlib import import_module
+
+from django.db import DEFAULT_DB_ALIAS, Error, connections
+
+logger = logging.getLogger(__name__)
+
+# How often an idle worker on SQLite asks whether another connection committed.
+SQLITE_POLL_SECONDS = 0.02
+
+
+class Wake:
+    """Sleep until another connection may have queued a task, or the timeout passes.
+
+    The watch connection is separate from the one that claims tasks, so that waiting
+    never holds a transaction open.
+    """
+
+    def __init__(self):
+        self.watch = None
+
+    def wait(self, timeout):
+        if self.watch is None:
+            self.watch = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self.watch.wrap_database_errors:
+                self.watch.ensure_connection()
+                self.start()
+            return  # a task may have arrived before the watch began: look again first
+        with self.watch.wrap_database_errors:
+            self.sleep(timeout)
+
+    def start(self):
+        pass
+
+    def sleep(self, timeout):
+        time.sleep(min(timeout, 1))
+
+    def close(self):
+        if self.watch is not None:
+            try:
+                self.watch.close()
+            except Error:
+                logger.debug("Closing a broken watch connection failed", exc_info=True)
+            self.watch = None
+
+
+class SqliteWake(Wake):
+    """PRAGMA data_version changes whenever another connection commits to the file.
+
+    Reading it costs microseconds, so polling it 50 times a second stays cheap.
+    """
+
+    def start(self):
+        self.version = self.data_version()
+
+    def data_version(self):
+        return self.watch.connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def sleep(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(SQLITE_POLL_SECONDS)
+            version = self.data_version()
+            if version != self.version:
+                self.version = version
+                return
+
+
+def wake_for(connection):
+    """The way to wait on this connection's database."""
+    if connection.vendor == "sqlite":
+        return SqliteWake()
+    try:
+        module = import_module(f"{__package__}.wake_{connection.vendor}")
+    except ModuleNotFoundError:
+        return Wake()
+    return module.VendorWake()

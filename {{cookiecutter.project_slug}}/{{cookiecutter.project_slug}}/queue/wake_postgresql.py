@@ -1,0 +1,23 @@
+"""An idle worker on PostgreSQL sleeps on LISTEN until a task becomes READY.
+
+The trigger of migration 0002 sends the NOTIFY, which PostgreSQL delivers when the
+enqueuing transaction commits: a rolled-back enqueue wakes nobody. LISTEN needs a
+session of its own: point DATABASE_URL past a transaction-pooling PgBouncer.
+"""
+
+from .wake import Wake
+
+# The channel that migration 0002's trigger notifies.
+CHANNEL = "queue_task_ready"
+
+
+class VendorWake(Wake):
+    def start(self):
+        self.watch.connection.execute(f"LISTEN {CHANNEL}")
+
+    def sleep(self, timeout):
+        raw = self.watch.connection
+        for _ in raw.notifies(timeout=timeout, stop_after=1):
+            pass
+        for _ in raw.notifies(timeout=0):  # the rest of a burst wakes nobody again
+            pass
