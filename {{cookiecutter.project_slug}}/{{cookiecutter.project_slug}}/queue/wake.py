@@ -13,8 +13,9 @@ from django.db import DEFAULT_DB_ALIAS, Error, connections
 
 logger = logging.getLogger(__name__)
 
-# How often an idle worker on SQLite asks whether another connection committed.
-SQLITE_POLL_SECONDS = 0.02
+# How often an idle worker on SQLite asks whether another connection committed:
+# a pickup takes half of it on average; each look costs ~0.1 ms of CPU (0.25% of a core).
+SQLITE_POLL_SECONDS = 0.04
 
 
 class Wake:
@@ -55,7 +56,7 @@ class Wake:
 class SqliteWake(Wake):
     """PRAGMA data_version changes whenever another connection commits to the file.
 
-    Reading it costs microseconds, so polling it 50 times a second stays cheap.
+    Far cheaper than asking the task table: no query plan, no rows, no Django.
     """
 
     def start(self):
