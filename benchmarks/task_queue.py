@@ -5,7 +5,7 @@ from the `bench` group), then runs this same file inside that environment once p
 queue and prints one table with ratios against RQ's non-forking worker. Everything
 talks to 127.0.0.1 only: PostgreSQL on 5432, Redis on 6379.
 
-    uv run python benchmarks/task_queue.py [--tasks 2000] [--idle-seconds 20]
+    uv run python benchmarks/task_queue.py [--tasks 2000] [--idle-seconds 30] [--rounds 3]
 
 Measured for each queue:
 - enqueue: one enqueue call as a view makes it (autocommit: the INSERT and its commit,
@@ -59,7 +59,7 @@ def bench_requirements():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--rounds", type=int, default=3, help="queues take turns; medians")
     options = parser.parse_args()
     sys.path.insert(0, str(TEMPLATE_DIR))

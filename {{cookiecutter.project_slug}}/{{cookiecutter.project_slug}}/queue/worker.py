@@ -22,6 +22,7 @@ from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from .claim import claims_in_one_statement, task_claim
 from .heartbeat import tasks_recover, worker_beat, worker_stopped
 from .wake import wake_for
 
@@ -58,7 +59,8 @@ class Heartbeat(threading.Thread):
 
     def stop(self):
         self.stopping.set()
-        self.join(timeout=10)
+        if self.is_alive():
+            self.join(timeout=10)
 
 
 class Worker(StockWorker):
@@ -72,9 +74,9 @@ class Worker(StockWorker):
 
     def run(self):
         logger.info("Starting worker %s on queues %s", self.worker_id, ",".join(self.queue_names))
-        self.until_database_answers(lambda: worker_beat(worker_id=self.worker_id))
-        self.heartbeat.start()
-        try:
+        try:  # a SIGTERM may come at any point, even before the first beat
+            self.until_database_answers(lambda: worker_beat(worker_id=self.worker_id))
+            self.heartbeat.start()
             self.loop()
         finally:
             self.heartbeat.stop()
@@ -94,6 +96,9 @@ class Worker(StockWorker):
                 return
             if self.running:
                 self.until_database_answers(self.wait)
+                # As Django does between requests: drop connections past CONN_MAX_AGE
+                # or broken, once per wake rather than once per task.
+                close_old_connections()
 
     def until_database_answers(self, action):
         """Run action, retrying with a growing pause while the database is unreachable."""
@@ -113,7 +118,22 @@ class Worker(StockWorker):
 
     def claim_and_run(self):
         """Claim the most urgent ready task and run it; False when there was none."""
-        close_old_connections()
+        if claims_in_one_statement():
+            claimed = task_claim(
+                worker_id=self.worker_id,
+                backend_name=self.backend_name,
+                queue_names=None if self.process_all_queues else self.queue_names,
+                excluded_queue_names=self.excluded_queue_names,
+            )
+        else:
+            claimed = self.claim_in_a_transaction()
+        if claimed is None:
+            return False
+        self.run_task(claimed)
+        return True
+
+    def claim_in_a_transaction(self):
+        """django-tasks-db's own claim, for databases without a one-statement one."""
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
@@ -128,11 +148,8 @@ class Worker(StockWorker):
                 if not is_locked_database_exception(error):
                     raise
                 logger.debug("Database locked by another claim; waiting for it")
-                return False
-        if claimed is None:
-            return False
-        self.run_task(claimed)
-        return True
+                return None
+        return claimed
 
     def wait(self):
         """Sleep until a task may be ready: a commit, the next deferred task, or the interval."""
