@@ -18,7 +18,7 @@ OPTIONAL_PATHS = (
         "database",
         {"postgresql"},
         [
-            "{slug}/queue/wake_postgresql.py",
+            "{slug}/queue/postgresql.py",
             "{slug}/queue/migrations/0002_notify_ready.py",
             "tests/queue/test_postgresql.py",
         ],

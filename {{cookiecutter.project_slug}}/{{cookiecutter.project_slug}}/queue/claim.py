@@ -2,8 +2,8 @@
 
 django-tasks-db claims in a transaction of four statements (BEGIN, SELECT ... FOR
 UPDATE SKIP LOCKED, UPDATE, COMMIT; on SQLite under BEGIN EXCLUSIVE). One UPDATE
-whose WHERE picks the row, RETURNING it, does the same atomically: on PostgreSQL the
-subquery's FOR UPDATE SKIP LOCKED lets workers pass each other's rows, on SQLite the
+whose WHERE picks the row, RETURNING it, does the same atomically: where rows can be
+locked, the subquery's SKIP LOCKED lets workers pass each other's rows; on SQLite the
 statement holds the write lock from start to end. Same order as django-tasks-db:
 priority, then run_after, then enqueue time.
 """
@@ -13,12 +13,12 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-# How each database appends the worker's id to the JSON list of worker_ids, and
-# locks the chosen row.
-DIALECTS = {
-    "postgresql": ("worker_ids || jsonb_build_array(%s::text)", "FOR UPDATE SKIP LOCKED"),
-    "sqlite": ("json_insert(worker_ids, '$[#]', %s)", ""),
-}
+from .vendor import vendor_module
+
+# How SQLite appends the worker's id to the JSON list of worker_ids, and locks the
+# chosen row (no need: the statement holds the database's write lock). Another
+# database's dialect comes with its module (vendor.py).
+SQLITE_DIALECT = ("json_insert(worker_ids, '$[#]', %s)", "")
 
 CLAIM = """
 UPDATE {table} SET status = %s, started_at = %s, worker_ids = {append}
@@ -37,7 +37,7 @@ def task_claim(*, worker_id, backend_name, queue_names=None, excluded_queue_name
 
     queue_names None means every queue. Commits at once (autocommit).
     """
-    append, lock = DIALECTS[connection.vendor]
+    append, lock = claim_dialect()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     date_max = connection.ops.adapt_datetimefield_value(get_date_max())
     params = [TaskResultStatus.RUNNING, now, worker_id]
@@ -53,6 +53,8 @@ def task_claim(*, worker_id, backend_name, queue_names=None, excluded_queue_name
     return next(iter(DBTaskResult.objects.raw(sql, params)), None)
 
 
-def claims_in_one_statement():
-    """Whether this database has a one-statement claim; others use django-tasks-db's."""
-    return connection.vendor in DIALECTS
+def claim_dialect():
+    """This database's (append, lock) SQL for the claim, or None when it has none."""
+    if connection.vendor == "sqlite":
+        return SQLITE_DIALECT
+    return getattr(vendor_module(connection), "CLAIM_DIALECT", None)

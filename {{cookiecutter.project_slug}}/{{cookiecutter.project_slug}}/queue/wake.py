@@ -1,15 +1,16 @@
 """How an idle worker sleeps until a task may be ready, without polling the task table.
 
-Each database has its own way: a module named wake_<vendor>.py (the generator adds
-wake_postgresql.py to PostgreSQL projects), SQLite's below, and a plain sleep for any
-other. Every way keeps a fallback timeout for deferred tasks and missed signals.
+Each database has its own way: SQLite's is below; another database's comes with its
+module (vendor.py), and one without any gets a plain sleep. Every way keeps a fallback
+timeout for deferred tasks and missed signals.
 """
 
 import logging
 import time
-from importlib import import_module
 
 from django.db import DEFAULT_DB_ALIAS, Error, connections
+
+from .vendor import vendor_module
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,5 @@ def wake_for(connection):
     """The way to wait on this connection's database."""
     if connection.vendor == "sqlite":
         return SqliteWake()
-    try:
-        module = import_module(f"{__package__}.wake_{connection.vendor}")
-    except ModuleNotFoundError:
-        return Wake()
-    return module.VendorWake()
+    module = vendor_module(connection)
+    return module.VendorWake() if module else Wake()

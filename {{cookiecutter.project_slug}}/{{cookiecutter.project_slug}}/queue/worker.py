@@ -22,7 +22,7 @@ from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from .claim import claims_in_one_statement, task_claim
+from .claim import claim_dialect, task_claim
 from .heartbeat import tasks_recover, worker_beat, worker_stopped
 from .wake import wake_for
 
@@ -118,7 +118,7 @@ class Worker(StockWorker):
 
     def claim_and_run(self):
         """Claim the most urgent ready task and run it; False when there was none."""
-        if claims_in_one_statement():
+        if claim_dialect():
             claimed = task_claim(
                 worker_id=self.worker_id,
                 backend_name=self.backend_name,

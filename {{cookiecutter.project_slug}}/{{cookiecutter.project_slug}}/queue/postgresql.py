@@ -1,4 +1,4 @@
-"""An idle worker on PostgreSQL sleeps on LISTEN until a task becomes READY.
+"""What only PostgreSQL needs: the LISTEN that wakes a worker, and the claim's SQL.
 
 The trigger of migration 0002 sends the NOTIFY, which PostgreSQL delivers when the
 enqueuing transaction commits: a rolled-back enqueue wakes nobody. LISTEN needs a
@@ -9,6 +9,10 @@ from .wake import Wake
 
 # The channel that migration 0002's trigger notifies.
 CHANNEL = "queue_task_ready"
+
+# How the claim appends the worker's id to worker_ids (jsonb), and locks its row so
+# that workers pass each other's rows instead of waiting.
+CLAIM_DIALECT = ("worker_ids || jsonb_build_array(%s::text)", "FOR UPDATE SKIP LOCKED")
 
 
 class VendorWake(Wake):
