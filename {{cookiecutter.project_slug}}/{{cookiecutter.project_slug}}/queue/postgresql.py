@@ -5,6 +5,8 @@ enqueuing transaction commits: a rolled-back enqueue wakes nobody. LISTEN needs 
 session of its own: point DATABASE_URL past a transaction-pooling PgBouncer.
 """
 
+import select
+
 from .wake import Wake
 
 # The channel that migration 0002's trigger notifies.
@@ -20,8 +22,10 @@ class VendorWake(Wake):
         self.watch.connection.execute(f"LISTEN {CHANNEL}")
 
     def sleep(self, timeout):
+        # select() sleeps on the socket for the whole timeout; psycopg's notifies()
+        # would wake ten times a second to look.
         raw = self.watch.connection
-        for _ in raw.notifies(timeout=timeout, stop_after=1):
-            pass
-        for _ in raw.notifies(timeout=0):  # the rest of a burst wakes nobody again
-            pass
+        readable, _, _ = select.select([raw.fileno()], [], [], timeout)
+        if readable:
+            for _ in raw.notifies(timeout=0):  # consume the burst: it wakes nobody again
+                pass

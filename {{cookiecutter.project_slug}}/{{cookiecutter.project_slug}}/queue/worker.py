@@ -54,8 +54,8 @@ class Heartbeat(threading.Thread):
                     logger.warning("Put %d task(s) of dead workers back in the queue", recovered)
             except Error:
                 logger.warning("Heartbeat failed; trying again", exc_info=True)
-                connections["default"].close()
-        connections.close_all()
+                connections_drop()
+        connections_drop()
 
     def stop(self):
         self.stopping.set()
@@ -96,9 +96,6 @@ class Worker(StockWorker):
                 return
             if self.running:
                 self.until_database_answers(self.wait)
-                # As Django does between requests: drop connections past CONN_MAX_AGE
-                # or broken, once per wake rather than once per task.
-                close_old_connections()
 
     def until_database_answers(self, action):
         """Run action, retrying with a growing pause while the database is unreachable."""
@@ -109,7 +106,7 @@ class Worker(StockWorker):
                 self.database_failures += 1
                 pause = min(2 ** (self.database_failures - 1), DATABASE_RETRY_CAP_SECONDS)
                 logger.warning("Database error (%s); trying again in %d s", error, pause)
-                connections.close_all()
+                connections_drop()
                 self.wake.close()
                 time.sleep(pause)
                 continue
@@ -166,6 +163,9 @@ class Worker(StockWorker):
         if next_due is not None:
             timeout = min(timeout, (next_due - now).total_seconds())
         self.wake.wait(max(timeout, 0))
+        # As Django does between requests: drop connections past CONN_MAX_AGE or
+        # broken, once per wake rather than once per task.
+        close_old_connections()
 
     def run_task(self, db_task_result):
         self.running_task = True
@@ -225,6 +225,15 @@ class Worker(StockWorker):
         except Error:
             logger.warning("Could not remove this worker's heartbeat row", exc_info=True)
         logger.info("Worker %s stopped", self.worker_id)
+
+
+def connections_drop():
+    """Close this thread's connections, broken ones too, so the next query reconnects."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Error:
+            logger.debug("Closing a broken connection failed", exc_info=True)
 
 
 def retry_delay(db_task_result):
