@@ -115,6 +115,8 @@ def row(cells, widths):
 
 
 def report(figures, *, tasks, rounds):
+    # Compared as printed: /proc counts CPU in ticks, so 0.2 can come out as 0.2000001.
+    figures = {queue: {k: round(v, 3) for k, v in f.items()} for queue, f in figures.items()}
     sqlite, postgresql, rq = (figures[queue] for queue in QUEUES)
     print(f"\nMedians of {rounds} rounds; ratios are against RQ + Redis in the same run.\n")
     header = ["", "SQLite", "PostgreSQL", "RQ+Redis", "SQLite/RQ", "PG/RQ"]
