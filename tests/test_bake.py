@@ -11,6 +11,7 @@ import pytest
 ANSWERS = {
     "database": ["sqlite", "postgresql"],
     "public_site_caching": [False, True],
+    "task_queue": ["none", "database"],
 }
 
 
@@ -34,8 +35,11 @@ COMBINATIONS = [
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
 ]
 
-# The processes each answer adds to the Procfile.
+# The processes every project runs, and those an answer adds to the Procfile.
 PROCESSES = {"web", "release"}
+ANSWER_PROCESSES = {
+    ("task_queue", "database"): {"worker"},
+}
 
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
@@ -47,6 +51,16 @@ RESIDUE = {
         ".pages",
         "pages/",
         "caches",
+    ],
+    ("task_queue", "none"): [
+        "django_tasks",
+        "django-tasks",
+        "heartbeat",
+        "manage.py worker",
+        "task_worker",
+        "tasks/example",
+        ".queue",
+        "worker:",
     ],
 }
 
@@ -154,4 +168,11 @@ def test_django_checks_pass_in_production(project, answers):
 def test_procfile_lists_exactly_the_processes_asked_for(bake, answers):
     path = bake(**answers)
     lines = (path / "Procfile").read_text().splitlines()
-    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES
+    expected = PROCESSES.union(
+        *(
+            added
+            for (name, value), added in ANSWER_PROCESSES.items()
+            if answer(answers, name) == value
+        )
+    )
+    assert {re.match(r"(\w+):", line).group(1) for line in lines} == expected
