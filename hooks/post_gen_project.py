@@ -15,8 +15,19 @@ SLUG = ANSWERS["project_slug"]
 OPTIONAL_PATHS = (
     (
         "public_site_caching",
-        (True,),
-        ("{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"),
+        {True},
+        ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
+    ),
+    ("task_queue", {"database"}, ["{slug}/queue", "tests/queue"]),
+    ("public_site_caching", {True}, ["tests/queue/test_page_cache.py"]),
+    (
+        "database",
+        {"postgresql"},
+        [
+            "{slug}/queue/postgresql.py",
+            "{slug}/queue/migrations/0002_notify_ready.py",
+            "tests/queue/test_postgresql.py",
+        ],
     ),
     ("scheduler", ("cron", "clock"), ["{slug}/schedule", "tests/test_schedule.py"]),
     (
@@ -49,6 +60,8 @@ def remove_unused_paths():
             continue
         for name in paths:
             path = Path(name.format(slug=SLUG))
+            if not path.exists():  # inside a directory that an earlier row removed
+                continue
             if path.is_dir():
                 shutil.rmtree(path)
             else:

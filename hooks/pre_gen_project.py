@@ -17,6 +17,7 @@ TAKEN_NAMES = {
     "config",
     "core",
     "django",
+    "django_tasks_db",
     "environ",
     "gunicorn",
     "manage",

@@ -114,31 +114,36 @@ def interpreter_for(version):
     raise RuntimeError("uv finds no Python 3.12 or newer")
 
 
+def project_venv(path, *, venvs, extra=()):
+    """The shared virtual environment holding exactly what the project at path pins.
+
+    Projects that pin the same set (plus `extra`) share one, made once per checkout
+    by uv (from its cache, in about a second) and kept in the directory `venvs`.
+    """
+    version = (path / ".python-version").read_text().strip()
+    python = interpreter_for(version)
+    requirements = [*pinned_requirements(path), *extra]
+    key = hashlib.sha256("\n".join([python, *requirements]).encode()).hexdigest()[:16]
+    venv = venvs / key
+    with open(venvs / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / "complete").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run(["uv", "venv", "--quiet", "--python", python, venv], check=True)
+            install = ["uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
+            subprocess.run([*install, *requirements], check=True)
+            (venv / "complete").touch()
+    return venv
+
+
 @pytest.fixture
 def project(bake, request):
-    """Bake with the given answers and attach the shared environment for its pins.
-
-    Projects that pin the same set share one virtual environment, made once per
-    checkout by uv (from its cache, in about a second) and kept under .pytest_cache.
-    """
+    """Bake with the given answers and attach the shared environment for its pins."""
     venvs = request.config.cache.mkdir("fewparts-venvs")
 
     def make(**answers):
         path = bake(**answers)
-        version = (path / ".python-version").read_text().strip()
-        python = interpreter_for(version)
-        requirements = pinned_requirements(path)
-        key = hashlib.sha256("\n".join([python, *requirements]).encode()).hexdigest()[:16]
-        venv = venvs / key
-        with open(venvs / f"{key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (venv / "complete").exists():
-                shutil.rmtree(venv, ignore_errors=True)
-                subprocess.run(["uv", "venv", "--quiet", "--python", python, venv], check=True)
-                install = ["uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
-                subprocess.run([*install, *requirements], check=True)
-                (venv / "complete").touch()
-        return Project(path, venv)
+        return Project(path, project_venv(path, venvs=venvs))
 
     return make
 

@@ -12,6 +12,7 @@ import pytest
 ANSWERS = {
     "database": ["sqlite", "postgresql"],
     "public_site_caching": [False, True],
+    "task_queue": ["none", "database"],
     "scheduler": ["none", "cron", "clock"],
 }
 
@@ -36,9 +37,10 @@ COMBINATIONS = [
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
 ]
 
-# The processes every Procfile has, and those an answer adds.
+# The processes every project runs, and those an answer adds to the Procfile.
 PROCESSES = {"web", "release"}
-ADDED_PROCESSES = {
+ANSWER_PROCESSES = {
+    ("task_queue", "database"): {"worker"},
     ("scheduler", "clock"): {"clock"},
 }
 
@@ -52,6 +54,16 @@ RESIDUE = {
         ".pages",
         "pages/",
         "caches",
+    ],
+    ("task_queue", "none"): [
+        "django_tasks",
+        "django-tasks",
+        "heartbeat",
+        "manage.py worker",
+        "task_worker",
+        "tasks/example",
+        ".queue",
+        "worker:",
     ],
     ("scheduler", "none"): [".schedule", "/schedule", "runjob", "apscheduler", "crontab", "clock"],
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
@@ -187,7 +199,11 @@ def test_django_checks_pass_in_production(project, answers):
 def test_procfile_lists_exactly_the_processes_asked_for(bake, answers):
     path = bake(**answers)
     lines = (path / "Procfile").read_text().splitlines()
-    added = [
-        names for (name, value), names in ADDED_PROCESSES.items() if answer(answers, name) == value
-    ]
-    assert {re.match(r"(\w+):", line).group(1) for line in lines} == PROCESSES.union(*added)
+    expected = PROCESSES.union(
+        *(
+            added
+            for (name, value), added in ANSWER_PROCESSES.items()
+            if answer(answers, name) == value
+        )
+    )
+    assert {re.match(r"(\w+):", line).group(1) for line in lines} == expected

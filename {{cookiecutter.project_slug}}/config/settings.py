@@ -170,6 +170,19 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+
+# Logging: everything to standard error, where platforms collect it.
+# https://docs.djangoproject.com/en/6.1/topics/logging/
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own console handler would print each of its lines a second time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
+}
 {%- if cookiecutter.public_site_caching %}
 
 
@@ -208,16 +221,37 @@ PAGE_CACHE_IGNORED_WRITES = [
     "users.User.last_login",  # written at every sign-in
 ]
 {%- endif %}
+{%- if cookiecutter.task_queue == "database" %}
 
 
-# Logging: everything to standard output, where platforms collect it.
+# Task queue: tasks wait in this database until the worker process (the
+# Procfile's `worker` line) runs them. README.md, "Background tasks", says how.
+# https://docs.djangoproject.com/en/6.1/topics/tasks/
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+INSTALLED_APPS += ["django_tasks_db", "{{ cookiecutter.project_slug }}.queue"]
+
+TASKS = {
+    "default": {
+        # django-tasks-db's backend, with retries: @task(attempts=..., backoff=...).
+        "BACKEND": "{{ cookiecutter.project_slug }}.queue.backend.DatabaseBackend",
+        # A task on a queue missing here fails when its module is imported.
+        "QUEUES": ["default"],
+    },
 }
+
+# A worker that has not written its heartbeat for this many seconds is dead: a
+# live worker puts the task it was running back in the queue.
+TASK_WORKER_DEAD_AFTER = env.int("TASK_WORKER_DEAD_AFTER", default=30)
+
+# The third-party service that the example task (/tasks/example) calls.
+TASK_EXAMPLE_URL = env.str("TASK_EXAMPLE_URL", default="https://example.com/")
+{%- if cookiecutter.public_site_caching %}
+
+# The queue's bookkeeping (tasks, results, worker heartbeats) is not content: it
+# keeps the cached pages. What a task writes to other tables still wipes them.
+PAGE_CACHE_IGNORED_WRITES += ["django_tasks_database", "queue"]
+{%- endif %}
+{%- endif %}
 {%- if cookiecutter.scheduler != "none" %}
 
 
@@ -226,4 +260,9 @@ LOGGING = {
 # they claim the time in the database first.
 
 INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.schedule"]
+{%- if cookiecutter.public_site_caching %}
+
+# Claiming a job's time is bookkeeping, not content: it keeps the cached pages.
+PAGE_CACHE_IGNORED_WRITES += ["schedule"]
+{%- endif %}
 {%- endif %}

@@ -13,22 +13,23 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-{%- if cookiecutter.scheduler != "none" %}
+{%- if cookiecutter.task_queue == "database" or cookiecutter.scheduler != "none" %}
 
 
-# Scheduler: some tests run the schedule in processes of their own, which must
-# open the test database.
+# Workers, clocks and runjob run in processes of their own, which must open the
+# test database.
 
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """Keep SQLite's test database in a file, which other processes can open too."""
-    from django.conf import settings
+    from django.db import connection
 
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        test_file = tmp_path_factory.mktemp("database") / "test.sqlite3"
-        database["TEST"] = {**database.get("TEST", {}), "NAME": str(test_file)}
+    if connection.vendor == "sqlite":
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        connection.settings_dict["TEST"]["NAME"] = str(path)
+{%- endif %}
+{%- if cookiecutter.scheduler != "none" %}
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Tests of the task queue, with real worker processes on the test database."""

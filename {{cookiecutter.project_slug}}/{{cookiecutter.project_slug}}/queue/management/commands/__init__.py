@@ -1,0 +1,1 @@
+"""The worker and the queue's housekeeping commands."""

@@ -1,0 +1,1 @@
+"""Schema of the task queue's own tables."""

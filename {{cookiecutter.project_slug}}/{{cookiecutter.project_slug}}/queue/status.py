@@ -1,0 +1,56 @@
+"""What the queue holds right now, for /healthz and `manage.py queue_status`."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from .models import Worker
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueState:
+    name: str
+    ready: int
+    oldest_seconds: float
+    running: int
+    failed: int
+
+
+def queues_ready():
+    """Per queue: the tasks ready to run now, how long the oldest has waited, and more."""
+    now = timezone.now()
+    # What DBTaskResult.objects.ready() selects: not deferred, or due by now.
+    ready = Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))
+    rows = (
+        DBTaskResult.objects.values("queue_name")
+        .annotate(
+            ready=Count("id", filter=ready),
+            oldest=Min("enqueued_at", filter=ready),
+            running=Count("id", filter=Q(status=TaskResultStatus.RUNNING)),
+            failed=Count("id", filter=Q(status=TaskResultStatus.FAILED)),
+        )
+        .order_by("queue_name")
+    )
+    return [
+        QueueState(
+            name=row["queue_name"],
+            ready=row["ready"],
+            oldest_seconds=(now - row["oldest"]).total_seconds() if row["oldest"] else 0.0,
+            running=row["running"],
+            failed=row["failed"],
+        )
+        for row in rows
+    ]
+
+
+def tasks_failed(*, limit=20):
+    """The most recent failed tasks, newest first."""
+    return DBTaskResult.objects.failed().order_by("-finished_at")[:limit]
+
+
+def workers_seen():
+    """Every worker with a heartbeat row, most recently seen first."""
+    return Worker.objects.order_by("-seen_at")

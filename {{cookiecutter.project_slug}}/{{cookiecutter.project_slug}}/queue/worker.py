@@ -1,0 +1,256 @@
+"""django-tasks-db's worker loop, woken by the database, with heartbeats and retries.
+
+The stock loop polls once a second, exits when the database goes away, leaves a
+killed worker's task RUNNING for ever and never retries. This one sleeps until the
+database says a task may be ready (wake.py), waits out a database restart, beats a
+heartbeat that lets live workers recover a dead one's task (heartbeat.py), and
+queues a failed task again while it has attempts left (backend.py).
+"""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from traceback import format_exception
+
+from django.core.exceptions import SuspiciousOperation
+from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, close_old_connections, connections
+from django.tasks import TaskContext, TaskResultStatus
+from django.tasks.signals import task_finished, task_started
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker as StockWorker
+from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from .claim import claim_dialect, task_claim
+from .heartbeat import tasks_recover, worker_beat, worker_stopped
+from .wake import wake_for
+
+logger = logging.getLogger(__name__)
+
+# Longest pause between attempts to reach a database that is down.
+DATABASE_RETRY_CAP_SECONDS = 10
+
+
+class Heartbeat(threading.Thread):
+    """Writes this worker's heartbeat and recovers dead workers' tasks, in the background.
+
+    A thread, so that the heartbeat goes on while a long task runs; it has its own
+    database connection.
+    """
+
+    def __init__(self, *, worker_id, dead_after):
+        super().__init__(name="heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.dead_after = dead_after
+        self.task_id = None  # the task the worker runs; written with every beat
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.wait(self.dead_after / 6):
+            try:
+                worker_beat(worker_id=self.worker_id, task_id=self.task_id)
+                if recovered := tasks_recover(dead_after=self.dead_after):
+                    logger.warning("Put %d task(s) of dead workers back in the queue", recovered)
+            except Error:
+                logger.warning("Heartbeat failed; trying again", exc_info=True)
+                connections_drop()
+        connections_drop()
+
+    def stop(self):
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout=10)
+
+
+class Worker(StockWorker):
+    """The stock worker with another loop; options and signal handling are the stock ones."""
+
+    def __init__(self, *, dead_after, **options):
+        super().__init__(**options)
+        self.heartbeat = Heartbeat(worker_id=self.worker_id, dead_after=dead_after)
+        self.wake = wake_for(connections[DEFAULT_DB_ALIAS])
+        self.database_failures = 0
+
+    def run(self):
+        logger.info("Starting worker %s on queues %s", self.worker_id, ",".join(self.queue_names))
+        try:  # a SIGTERM may come at any point, even before the first beat
+            self.until_database_answers(lambda: worker_beat(worker_id=self.worker_id))
+            self.heartbeat.start()
+            self.loop()
+        finally:
+            self.heartbeat.stop()
+            self.wake.close()
+            self.stopped()
+
+    def loop(self):
+        while self.running:
+            found = self.until_database_answers(self.claim_and_run)
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                logger.info("Ran %d tasks; exiting", self._run_tasks)
+                return
+            if found:
+                continue
+            if self.batch:
+                logger.info("No more tasks; exiting")
+                return
+            if self.running:
+                self.until_database_answers(self.wait)
+
+    def until_database_answers(self, action):
+        """Run action, retrying with a growing pause while the database is unreachable."""
+        while True:
+            try:
+                outcome = action()
+            except Error as error:
+                self.database_failures += 1
+                pause = min(2 ** (self.database_failures - 1), DATABASE_RETRY_CAP_SECONDS)
+                logger.warning("Database error (%s); trying again in %d s", error, pause)
+                connections_drop()
+                self.wake.close()
+                time.sleep(pause)
+                continue
+            self.database_failures = 0
+            return outcome
+
+    def claim_and_run(self):
+        """Claim the most urgent ready task and run it; False when there was none."""
+        if claim_dialect():
+            claimed = task_claim(
+                worker_id=self.worker_id,
+                backend_name=self.backend_name,
+                queue_names=None if self.process_all_queues else self.queue_names,
+                excluded_queue_names=self.excluded_queue_names,
+            )
+        else:
+            claimed = self.claim_in_a_transaction()
+        if claimed is None:
+            return False
+        self.run_task(claimed)
+        return True
+
+    def claim_in_a_transaction(self):
+        """django-tasks-db's own claim, for databases without a one-statement one."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        with exclusive_transaction(tasks.db):
+            try:
+                claimed = tasks.get_locked()
+                if claimed is not None:
+                    claimed.claim(self.worker_id)
+            except OperationalError as error:
+                if not is_locked_database_exception(error):
+                    raise
+                logger.debug("Database locked by another claim; waiting for it")
+                return None
+        return claimed
+
+    def wait(self):
+        """Sleep until a task may be ready: a commit, the next deferred task, or the interval."""
+        now = timezone.now()
+        next_due = (
+            DBTaskResult.objects.filter(
+                status=TaskResultStatus.READY, run_after__gt=now, run_after__lt=get_date_max()
+            )
+            .order_by("run_after")
+            .values_list("run_after", flat=True)
+            .first()
+        )
+        timeout = self.interval
+        if next_due is not None:
+            timeout = min(timeout, (next_due - now).total_seconds())
+        self.wake.wait(max(timeout, 0))
+        # As Django does between requests: drop connections past CONN_MAX_AGE or
+        # broken, once per wake rather than once per task.
+        close_old_connections()
+
+    def run_task(self, db_task_result):
+        self.running_task = True
+        self.heartbeat.task_id = db_task_result.id
+        try:
+            self.attempt(db_task_result)
+        finally:
+            self.heartbeat.task_id = None
+            self.running_task = False
+            self._run_tasks += 1
+
+    def attempt(self, db_task_result):
+        """Run the task once; on failure, queue it again while it has attempts left."""
+        try:
+            task = db_task_result.task
+            result = db_task_result.task_result
+            task_started.send(sender=type(task.get_backend()), task_result=result)
+            args = result.args
+            if task.takes_context:
+                args = [TaskContext(task_result=result), *args]
+            value = task.call(*args, **result.kwargs)
+            # Inside the try, so that a return value JSON refuses is recorded as a failure.
+            db_task_result.set_successful(value)
+        except Exception as error:
+            delay = retry_delay(db_task_result)
+            if delay is None:
+                db_task_result.set_failed(error)
+                self.finished(db_task_result)  # here, so that the log shows the traceback
+                return
+            task_retry(db_task_result, error=error, delay=delay)
+            logger.warning(
+                "Task id=%s failed (%s); attempt %d in %.1f s",
+                db_task_result.id,
+                type(error).__name__,
+                len(db_task_result.worker_ids) + 1,
+                delay,
+            )
+            return
+        except BaseException as error:  # a second SIGTERM or Ctrl-C ends the task
+            db_task_result.set_failed(error)
+            self.finished(db_task_result)
+            return
+        self.finished(db_task_result)
+
+    def finished(self, db_task_result):
+        """Tell task_finished receivers (Django logs the outcome) that the task is done."""
+        try:
+            task_result = db_task_result.task_result
+        except (ImportError, SuspiciousOperation):
+            logger.exception("Task id=%s failed: its function is gone", db_task_result.id)
+            return
+        task_finished.send(sender=type(task_result.task.get_backend()), task_result=task_result)
+
+    def stopped(self):
+        try:
+            worker_stopped(worker_id=self.worker_id)
+        except Error:
+            logger.warning("Could not remove this worker's heartbeat row", exc_info=True)
+        logger.info("Worker %s stopped", self.worker_id)
+
+
+def connections_drop():
+    """Close this thread's connections, broken ones too, so the next query reconnects."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Error:
+            logger.debug("Closing a broken connection failed", exc_info=True)
+
+
+def retry_delay(db_task_result):
+    """Seconds until the next attempt of a failed task, or None when it has no more."""
+    try:
+        task = db_task_result.task
+    except (ImportError, SuspiciousOperation):
+        return None
+    if not hasattr(task, "retry_delay"):  # a task of another backend class
+        return None
+    return task.retry_delay(attempt=len(db_task_result.worker_ids))
+
+
+def task_retry(db_task_result, *, error, delay):
+    """Put a failed task back in the queue after a delay, keeping its error visible."""
+    db_task_result.status = TaskResultStatus.READY
+    db_task_result.run_after = timezone.now() + timedelta(seconds=delay)
+    db_task_result.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+    db_task_result.traceback = "".join(format_exception(error))
+    db_task_result.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
