@@ -29,10 +29,21 @@ OPTIONAL_PATHS = (
             "tests/queue/test_postgresql.py",
         ],
     ),
-    ("scheduler", ("cron", "clock"), ["{slug}/schedule", "tests/test_schedule.py"]),
     (
         "scheduler",
-        ("cron",),
+        {"cron", "clock"},
+        [
+            "{slug}/schedule",
+            "tests/test_schedule.py",
+            "tests/test_schedule_queue.py",
+            "tests/test_schedule_page_cache.py",
+        ],
+    ),
+    ("task_queue", {"database"}, ["{slug}/schedule/tasks.py", "tests/test_schedule_queue.py"]),
+    ("public_site_caching", {True}, ["tests/test_schedule_page_cache.py"]),
+    (
+        "scheduler",
+        {"cron"},
         [
             "crontab",
             "{slug}/schedule/crontab.py",
@@ -42,7 +53,7 @@ OPTIONAL_PATHS = (
     ),
     (
         "scheduler",
-        ("clock",),
+        {"clock"},
         [
             "{slug}/schedule/clock.py",
             "{slug}/schedule/management/commands/clock.py",
@@ -50,7 +61,7 @@ OPTIONAL_PATHS = (
             "tests/test_clock_postgresql.py",
         ],
     ),
-    ("database", ("postgresql",), ["tests/test_clock_postgresql.py"]),
+    ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
 )
 
 
@@ -65,7 +76,7 @@ def remove_unused_paths():
             if path.is_dir():
                 shutil.rmtree(path)
             else:
-                path.unlink(missing_ok=True)  # an earlier row may have removed its folder
+                path.unlink()
 
 
 def write_env():

@@ -35,3 +35,13 @@ SCHEDULE += [
     Job(name="cull_page_cache", cron="27 3 * * *", run=partial(run_command, "cull_page_cache")),
 ]
 {%- endif %}
+{%- if cookiecutter.task_queue == "database" %}
+
+# Task queue: runjob and the clock hand every other job to a worker, below urgent
+# tasks; the queue's own upkeep runs in place, since a stuck queue would hold it.
+QUEUE_UPKEEP = [
+    Job(name="recover_tasks", cron="*/10 * * * *", run=partial(run_command, "recover_tasks")),
+    Job(name="prune_tasks", cron="37 3 * * *", run=partial(run_command, "prune_tasks")),
+]
+SCHEDULE += QUEUE_UPKEEP
+{%- endif %}

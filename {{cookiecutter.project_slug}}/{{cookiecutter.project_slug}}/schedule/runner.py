@@ -7,6 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import LastRun
+{%- if cookiecutter.task_queue == "database" %}
+from .tasks import hand_to_worker
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,12 @@ def run_job(*, job, now=None, force=False):
         if not claim(job=job, scheduled_for=scheduled_for):
             logger.info("%s already ran for %s", job.name, scheduled_for.isoformat())
             return False
+{%- if cookiecutter.task_queue == "database" %}
+        # Claimed and enqueued in one transaction, or neither.
+        if hand_to_worker(job=job):
+            logger.info("%s enqueued for %s", job.name, scheduled_for.isoformat())
+            return True
+{%- endif %}
     started = time.monotonic()
     job.run()
     logger.info(
