@@ -65,7 +65,15 @@ RESIDUE = {
         ".queue",
         "worker:",
     ],
-    ("scheduler", "none"): [".schedule", "/schedule", "runjob", "apscheduler", "crontab", "clock"],
+    ("scheduler", "none"): [
+        ".schedule",
+        "/schedule",
+        "runjob",
+        "apscheduler",
+        "crontab",
+        "manage.py clock",
+        "run_clock",
+    ],
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
     ("scheduler", "clock"): ["crontab"],
 }
