@@ -71,6 +71,7 @@ OPTIONAL_PATHS = [
         True,
         ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
     ),
+    ("task_queue", "database", ["{slug}/queue", "tests/queue"]),
 ]
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
