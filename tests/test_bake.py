@@ -85,6 +85,7 @@ OPTIONAL_PATHS = [
         True,
         ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
     ),
+    ("task_queue", "database", ["{slug}/queue", "tests/queue"]),
     ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
     ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
 ]

@@ -1,11 +1,10 @@
-"""URL routes of the public pages."""
+"""URL routes of the public pages, added to config/urls.py."""
 
 from django.urls import path
 
 from . import views
 
-app_name = "pages"
 urlpatterns = [
-    path("", views.page_list, name="list"),
-    path("<slug:slug>/", views.page_detail, name="detail"),
+    path("pages/", views.page_list, name="page_list"),
+    path("pages/<slug:slug>/", views.page_detail, name="page_detail"),
 ]
