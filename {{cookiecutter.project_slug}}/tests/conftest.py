@@ -16,8 +16,7 @@ def _plain_static_storage(settings):
 {%- if cookiecutter.task_queue == "database" or cookiecutter.scheduler != "none" %}
 
 
-# Workers, clocks and runjob run in processes of their own, which must open the
-# test database.
+# Some tests start processes of their own, which must open the test database.
 
 
 @pytest.fixture(scope="session")
