@@ -84,6 +84,10 @@ class Project:
     def manage(self, *args, **env):
         return self.run("python", "manage.py", *args, **env)
 
+    def pytest(self, *args, **env):
+        """The project's own test suite (or part of it), quietly, leaving no cache behind."""
+        return self.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, **env)
+
     def postgres_url(self):
         """A database of its own for one run; pytest-django creates and drops test_<name>."""
         return f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"

@@ -155,7 +155,7 @@ def test_lint_clean(project, answers):
 def test_project_suite_passes_on_sqlite(project, answers):
     baked = project(**answers)
     sqlite_url = f"sqlite:///{baked.path / 'db.sqlite3'}"
-    baked.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", DATABASE_URL=sqlite_url)
+    baked.pytest(DATABASE_URL=sqlite_url)
 
 
 @pytest.mark.parametrize(
@@ -164,15 +164,7 @@ def test_project_suite_passes_on_sqlite(project, answers):
 def test_project_suite_passes_on_postgresql(project, postgres_lock, answers):
     baked = project(**answers)
     with postgres_lock(shared=True):
-        baked.run(
-            "python",
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            DATABASE_URL=baked.postgres_url(),
-        )
+        baked.pytest(DATABASE_URL=baked.postgres_url())
 
 
 @pytest.mark.skipif(
@@ -183,13 +175,7 @@ def test_the_clock_keeps_firing_through_a_real_postgresql_restart(project, postg
     """The project's restart test, restarting the server for real rather than its sessions."""
     baked = project(database="postgresql", scheduler="clock")
     with postgres_lock(shared=False):
-        result = baked.run(
-            "python",
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
+        result = baked.pytest(
             "tests/test_clock_postgresql.py",
             DATABASE_URL=baked.postgres_url(),
             POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],

@@ -78,7 +78,7 @@ def test_hostile_answers_give_a_project_that_installs_and_passes(project, answer
     baked = project(**answers)
     baked.run("ruff", "check", ".")
     baked.run("ruff", "format", "--check", ".")
-    baked.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    baked.pytest()
 
 
 def test_generation_writes_a_fresh_secret_key_to_a_git_ignored_env(bake):
