@@ -1,6 +1,10 @@
 """Shared test setup."""
 
 import pytest
+{%- if cookiecutter.public_site_caching %}
+
+from {{ cookiecutter.project_slug }}.pages.models import Page
+{%- endif %}
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +17,14 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+{%- if cookiecutter.public_site_caching %}
+
+
+@pytest.fixture
+def page(db):
+    """A page at /pages/hello/, for the page cache's tests."""
+    return Page.objects.create(title="Hello", slug="hello", body="first version")
+{%- endif %}
 {%- if cookiecutter.task_queue == "database" or cookiecutter.scheduler != "none" %}
 
 

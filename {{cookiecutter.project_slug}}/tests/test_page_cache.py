@@ -84,11 +84,6 @@ urlpatterns = [
 pytestmark = pytest.mark.urls(__name__)
 
 
-@pytest.fixture
-def page(db):
-    return Page.objects.create(title="Hello", slug="hello", body="first version")
-
-
 def get(client, url="/pages/hello/", **extra):
     return client.get(url, **extra)
 
