@@ -35,6 +35,7 @@ OPTIONAL_PATHS = (
         [
             "{slug}/schedule",
             "tests/test_schedule.py",
+            "tests/test_dormant_users.py",
             "tests/test_schedule_queue.py",
             "tests/test_schedule_page_cache.py",
         ],

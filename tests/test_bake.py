@@ -73,6 +73,7 @@ RESIDUE = {
         "crontab",
         "manage.py clock",
         "run_clock",
+        "dormant",
     ],
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
     ("scheduler", "clock"): ["crontab"],

@@ -260,6 +260,10 @@ PAGE_CACHE_IGNORED_WRITES += ["django_tasks_database", "queue"]
 # they claim the time in the database first.
 
 INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.schedule"]
+
+# Accounts with no sign-in for this many days are deactivated each night, superusers
+# aside (the deactivate_dormant_users job); unset, none are.
+DORMANT_USER_DAYS = env.int("DORMANT_USER_DAYS", default=None)
 {%- if cookiecutter.public_site_caching %}
 
 # Claiming a job's time is bookkeeping, not content: it keeps the cached pages.

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
@@ -20,6 +21,13 @@ from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def run_worker_until_the_queue_is_empty(database_url, **env):
+    """Run a real worker on the test database until no task is left, as in production."""
+    worker = [sys.executable, "manage.py", "worker", "--batch", "--no-startup-delay"]
+    env = {**os.environ, "DATABASE_URL": database_url, **env}
+    subprocess.run(worker, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+
+
 def test_runjob_enqueues_the_job_below_urgent_work_and_a_worker_runs_it(live_database_url):
     expired = timezone.now() - timedelta(days=1)
     Session.objects.create(session_key="old", session_data="", expire_date=expired)
@@ -27,9 +35,7 @@ def test_runjob_enqueues_the_job_below_urgent_work_and_a_worker_runs_it(live_dat
     (queued,) = DBTaskResult.objects.all()
     assert (queued.status, queued.priority) == (TaskResultStatus.READY, FAN_OUT_PRIORITY)
     assert Session.objects.exists(), "runjob did the work itself"
-    worker = [sys.executable, "manage.py", "worker", "--batch", "--no-startup-delay"]
-    env = {**os.environ, "DATABASE_URL": live_database_url}
-    subprocess.run(worker, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+    run_worker_until_the_queue_is_empty(live_database_url)
     queued.refresh_from_db()
     assert queued.status == TaskResultStatus.SUCCESSFUL
     assert not Session.objects.exists()
@@ -41,3 +47,28 @@ def test_the_queue_upkeep_runs_in_place(job):
     call_command("runjob", job.name)
     assert LastRun.objects.filter(job=job.name).exists()
     assert not DBTaskResult.objects.exists()
+
+
+def test_a_bulk_job_queues_one_low_priority_task_per_item_for_the_worker(
+    live_database_url, settings
+):
+    """runjob queues the job; the worker runs it, which queues a task per user, then those."""
+    settings.DORMANT_USER_DAYS = 90
+    User = get_user_model()
+    long_ago = timezone.now() - timedelta(days=200)
+    dormant = [User.objects.create(username=f"u{n}", last_login=long_ago) for n in range(3)]
+    User.objects.create(username="recent", last_login=timezone.now())
+
+    call_command("runjob", "deactivate_dormant_users")
+    (job,) = DBTaskResult.objects.all()
+    assert job.task_path.endswith(".run_scheduled_job")
+    run_worker_until_the_queue_is_empty(live_database_url, DORMANT_USER_DAYS="90")
+    job.refresh_from_db()
+
+    per_user = DBTaskResult.objects.exclude(pk=job.pk)
+    assert sorted(each.args_kwargs["args"] for each in per_user) == [[u.pk] for u in dormant]
+    for each in [job, *per_user]:
+        assert each.priority == FAN_OUT_PRIORITY
+        assert each.status == TaskResultStatus.SUCCESSFUL, each.traceback
+    assert {each.task_path.rpartition(".")[2] for each in per_user} == {"deactivate_if_dormant"}
+    assert list(User.objects.filter(is_active=False).order_by("pk")) == dormant

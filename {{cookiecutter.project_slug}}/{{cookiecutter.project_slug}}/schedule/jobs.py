@@ -11,6 +11,7 @@ from functools import partial
 
 from django.core.management import call_command
 
+from .dormant import deactivate_dormant_users
 from .timetable import Job
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def run_command(name):
 SCHEDULE = [
     # Django never deletes expired sessions by itself.
     Job(name="clearsessions", cron="17 3 * * *", run=partial(run_command, "clearsessions")),
+    # Accounts unused for DORMANT_USER_DAYS (unset: none), superusers aside.
+    Job(name="deactivate_dormant_users", cron="47 3 * * *", run=deactivate_dormant_users),
 ]
 {%- if cookiecutter.public_site_caching %}
 
