@@ -124,6 +124,44 @@ def test_a_hit_is_one_query(client, page):
     assert len(queries) == 1
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as requests are served
+def test_a_hit_makes_no_health_check_before_its_one_read(client, page, monkeypatch):
+    get(client)
+    checks = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or is_usable())
+    connection.close_if_unusable_or_obsolete()  # what each request starts with
+    assert get(client)["X-Cache"] == "hit"
+    assert checks == [], "a health check (a SELECT 1 on a database server) came first"
+{%- if cookiecutter.database == "postgresql" %}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no server to end a connection"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_hit_survives_a_connection_the_server_ended(client, page):
+    get(client)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # until the backend has gone
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone() == (0,):
+                    break
+                time.sleep(0.01)
+    finally:
+        other.close()
+    response = get(client)
+    assert (response.status_code, response["X-Cache"]) == (200, "hit")
+{%- endif %}
+
+
 def test_every_response_says_hit_or_miss(client, db):
     assert get(client, "/")["X-Cache"] in {"hit", "miss"}
     assert get(client, "/healthz")["X-Cache"] == "miss"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router
+from django.db import InterfaceError, OperationalError, connections, router
 from django.utils.timezone import now
 
 from .invalidation import GENERATION_TABLE
@@ -37,12 +37,13 @@ class PageCache(DatabaseCache):
     def _connection(self):
         return connections[router.db_for_write(self.cache_model_class)]
 
-    def _cursor(self, connection):
+    def _cursor(self, connection, *, health_check=True):
         """Django's cursor, kept while the connection lasts: making one per call costs
         a tenth of a read from a database server. Caches are per thread, like connections."""
         if connection.queries_logged:  # DEBUG, or a test counting queries
             return connection.cursor()
-        connection.close_if_health_check_failed()
+        if health_check:
+            connection.close_if_health_check_failed()
         connection.ensure_connection()
         driver_connection, cursor = self._kept_cursor
         if driver_connection is not connection.connection:
@@ -125,10 +126,25 @@ class PageCache(DatabaseCache):
     # Pages: the generation token and the page in one read, plain text in one write.
 
     def lookup_page(self, key):
-        """(the current generation token, the text stored under key or None)."""
+        """(the current generation token, the text stored under key or None).
+
+        A hit is this one read, without the health check (a SELECT 1 on a database
+        server) that Django makes before a request's first query: the read itself finds
+        a connection that died since the last request, and is made again on a new one.
+        Outside a transaction a read is safe to repeat.
+        """
         connection = self._connection()
+        lookup = self._statements(connection)["lookup"], self._alive_params(connection, key)
+        try:
+            cursor = self._cursor(connection, health_check=False)
+            cursor.execute(*lookup)
+            return cursor.fetchone()
+        except (InterfaceError, OperationalError):
+            if connection.in_atomic_block or connection.is_usable():
+                raise
+            connection.close()
         cursor = self._cursor(connection)
-        cursor.execute(self._statements(connection)["lookup"], self._alive_params(connection, key))
+        cursor.execute(*lookup)
         return cursor.fetchone()
 
     def store_page(self, key, text, timeout):
