@@ -264,6 +264,12 @@ INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.schedule"]
 # Accounts with no sign-in for this many days are deactivated each night, superusers
 # aside (the deactivate_dormant_users job); unset, none are.
 DORMANT_USER_DAYS = env.int("DORMANT_USER_DAYS", default=None)
+{%- if cookiecutter.scheduler == "clock" %}
+
+# The clock logs each start and each job itself; APScheduler's own lines would say it
+# twice. Its warnings (a job that failed, or ran late) still show.
+LOGGING["loggers"]["apscheduler"] = {"level": "WARNING"}
+{%- endif %}
 {%- if cookiecutter.public_site_caching %}
 
 # Claiming a job's time is bookkeeping, not content: it keeps the cached pages.

@@ -17,10 +17,10 @@ from {{ cookiecutter.project_slug }}.schedule.jobs import SCHEDULE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# A clock over a schedule of one job, "tick", due every second; each run takes
-# TICK_SECONDS.
+# A clock over a schedule of one job, "tick", due every second; each run prints
+# "tick started", then takes TICK_SECONDS.
 CLOCK = """
-import os, time
+import os, sys, time
 import django
 
 django.setup()
@@ -28,12 +28,13 @@ django.setup()
 from {{ cookiecutter.project_slug }}.schedule.clock import run_clock
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 
-tick = Job(
-    name="tick",
-    cron="* * * * *",
-    second="*",
-    run=lambda: time.sleep(float(os.environ["TICK_SECONDS"])),
-)
+
+def sleep():
+    print("tick started", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ["TICK_SECONDS"]))
+
+
+tick = Job(name="tick", cron="* * * * *", second="*", run=sleep)
 run_clock(schedule=[tick])
 """
 
@@ -98,7 +99,7 @@ def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(live_database_url,
 
 def test_sigterm_lets_a_running_job_finish(live_database_url, tmp_path):
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log", tick_seconds=2) as clock:
-        wait_for(lambda: 'Running job "tick' in clock.text(), clocks=[clock])
+        wait_for(lambda: "tick started" in clock.text(), clocks=[clock])
         assert clock.stop() == 0
     stopping, finished = clock.text().split("clock stopping", 1)
     assert not RAN.search(stopping), "the job was meant to be running when SIGTERM came"
