@@ -106,6 +106,18 @@ def test_sigterm_lets_a_running_job_finish(live_database_url, tmp_path):
     assert RAN.search(finished), clock.text()
 
 
+def test_a_burst_of_stop_signals_still_stops_the_clock_cleanly(live_database_url, tmp_path):
+    """A process manager and `uv run` may both send SIGTERM, and Ctrl-C adds SIGINT."""
+    with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
+        wait_for(lambda: "clock started" in clock.text(), clocks=[clock])
+        deadline = time.monotonic() + 5
+        while clock.process.poll() is None and time.monotonic() < deadline:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                clock.process.send_signal(signum)  # nothing once the process is gone
+        assert clock.process.wait(timeout=30) == 0, clock.text()
+    assert clock.text().rstrip().endswith("clock stopped")
+
+
 def test_two_clocks_fire_each_time_once_and_replay_nothing(live_database_url, tmp_path):
     started = timezone.now().replace(microsecond=0)
     with (

@@ -2,7 +2,6 @@
 
 import logging
 import signal
-import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -12,6 +11,8 @@ from django.db import close_old_connections
 from .runner import run_job
 
 logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def trigger_for(*, job):
@@ -33,10 +34,14 @@ def fire(*, job):
 
 
 def run_clock(*, schedule):
-    """Fire the jobs of schedule until SIGTERM or Ctrl-C, then let running jobs finish."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    """Fire the jobs of schedule until SIGTERM or Ctrl-C, then let running jobs finish.
+
+    The stop signals are blocked and waited for, not handled: a handler setting an
+    Event deadlocks when a second signal lands inside it (a process manager and
+    `uv run` often both send SIGTERM). Blocked before the scheduler starts its
+    threads, which inherit the mask, so the signals wait for sigwait alone.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     scheduler = BackgroundScheduler(
         timezone=settings.TIME_ZONE,
         # After a stall, run a job once, however late, and never once per time missed.
@@ -47,7 +52,7 @@ def run_clock(*, schedule):
         scheduler.add_job(fire, trigger, kwargs={"job": job}, id=job.name, name=job.name)
     scheduler.start()
     logger.info("clock started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule))
-    stop.wait()
+    signal.sigwait(STOP_SIGNALS)
     logger.info("clock stopping: letting running jobs finish")
     scheduler.shutdown(wait=True)
     logger.info("clock stopped")
