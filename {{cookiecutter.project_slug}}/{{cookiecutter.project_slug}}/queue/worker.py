@@ -114,20 +114,30 @@ class Worker(StockWorker):
             return outcome
 
     def claim_and_run(self):
-        """Claim the most urgent ready task and run it; False when there was none."""
-        if claim_dialect():
-            claimed = task_claim(
-                worker_id=self.worker_id,
-                backend_name=self.backend_name,
-                queue_names=None if self.process_all_queues else self.queue_names,
-                excluded_queue_names=self.excluded_queue_names,
-            )
-        else:
-            claimed = self.claim_in_a_transaction()
-        if claimed is None:
-            return False
-        self.run_task(claimed)
-        return True
+        """Claim the most urgent ready task and run it; False when there was none.
+
+        Counted as running a task from the claim on: the stock SIGTERM handler exits at
+        once when no task runs, which between the claim and the run would leave the
+        claimed task RUNNING with nobody on it. So a SIGTERM there only stops the loop
+        once the task is done.
+        """
+        self.running_task = True
+        try:
+            if claim_dialect():
+                claimed = task_claim(
+                    worker_id=self.worker_id,
+                    backend_name=self.backend_name,
+                    queue_names=None if self.process_all_queues else self.queue_names,
+                    excluded_queue_names=self.excluded_queue_names,
+                )
+            else:
+                claimed = self.claim_in_a_transaction()
+            if claimed is None:
+                return False
+            self.run_task(claimed)
+            return True
+        finally:
+            self.running_task = False
 
     def claim_in_a_transaction(self):
         """django-tasks-db's own claim, for databases without a one-statement one."""
@@ -168,13 +178,11 @@ class Worker(StockWorker):
         close_old_connections()
 
     def run_task(self, db_task_result):
-        self.running_task = True
         self.heartbeat.task_id = db_task_result.id
         try:
             self.attempt(db_task_result)
         finally:
             self.heartbeat.task_id = None
-            self.running_task = False
             self._run_tasks += 1
 
     def attempt(self, db_task_result):
