@@ -22,7 +22,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def run_worker_until_the_queue_is_empty(database_url, **env):
-    """Run a real worker on the test database until no task is left, as in production."""
+    """Run a real worker process on the test database until no task is ready."""
     worker = [sys.executable, "manage.py", "worker", "--batch", "--no-startup-delay"]
     env = {**os.environ, "DATABASE_URL": database_url, **env}
     subprocess.run(worker, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
@@ -49,11 +49,8 @@ def test_the_queue_upkeep_runs_in_place(job):
     assert not DBTaskResult.objects.exists()
 
 
-def test_a_bulk_job_queues_one_low_priority_task_per_item_for_the_worker(
-    live_database_url, settings
-):
+def test_a_bulk_job_queues_one_low_priority_task_per_item_for_the_worker(live_database_url):
     """runjob queues the job; the worker runs it, which queues a task per user, then those."""
-    settings.DORMANT_USER_DAYS = 90
     User = get_user_model()
     long_ago = timezone.now() - timedelta(days=200)
     dormant = [User.objects.create(username=f"u{n}", last_login=long_ago) for n in range(3)]
