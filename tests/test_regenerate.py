@@ -1,9 +1,14 @@
 """Saved answers render the same project again, or one with an answer changed."""
 
+import json
+import re
+
 import pytest
 import yaml
 
 from .conftest import TEMPLATE_DIR
+
+VERSION = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())["_fewparts_version"]
 
 
 def contents(path):
@@ -24,11 +29,41 @@ def test_the_same_answers_give_byte_identical_projects(bake):
 def test_saved_answers_hold_no_private_keys_or_paths(bake):
     path = bake()
     saved = yaml.safe_load((path / ".cookiecutter.yaml").read_text())
-    assert list(saved) == ["default_context"]
+    assert list(saved) == ["fewparts_version", "default_context"]
     for key, value in saved["default_context"].items():
         assert not key.startswith("_"), key
         assert str(TEMPLATE_DIR) not in str(value)
         assert not str(value).startswith("/"), key
+
+
+def test_the_changelog_opens_with_the_templates_version():
+    changelog = (TEMPLATE_DIR / "CHANGELOG.md").read_text()
+    versions = re.findall(r"^## (\S+)$", changelog, re.MULTILINE)
+    assert versions[0] == VERSION
+    dates = [tuple(int(part) for part in version.split(".")) for version in versions]
+    assert all(re.fullmatch(r"20\d\d\.([1-9]|1[0-2])\.([1-9]|[12]\d|3[01])", v) for v in versions)
+    assert dates == sorted(set(dates), reverse=True)
+    for entry in re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]:
+        assert "\nBy answer:" in entry and "\nBy hand:" in entry, entry.splitlines()[0]
+
+
+def test_a_project_records_the_version_that_made_it(bake):
+    saved = yaml.safe_load((bake() / ".cookiecutter.yaml").read_text())
+    assert saved["fewparts_version"] == VERSION
+    assert "fewparts_version" not in saved["default_context"]
+
+
+def test_a_new_render_records_the_templates_version_not_the_saved_one(
+    bake, cookiecutter_cli, tmp_path
+):
+    original = bake(project_name="Old Site")
+    config = original / ".cookiecutter.yaml"
+    config.write_text(config.read_text().replace(VERSION, "2020.1.1"))
+    result = cookiecutter_cli("--config-file", config, "-o", tmp_path / "again")
+    assert result.returncode == 0, result.stderr
+    again = yaml.safe_load((tmp_path / "again" / original.name / ".cookiecutter.yaml").read_text())
+    assert again["fewparts_version"] == VERSION
+    assert again["default_context"]["project_name"] == "Old Site"
 
 
 def test_saved_answers_render_the_project_again(bake, cookiecutter_cli, tmp_path):

@@ -276,3 +276,8 @@ LOGGING["loggers"]["apscheduler"] = {"level": "WARNING"}
 PAGE_CACHE_IGNORED_WRITES += ["schedule"]
 {%- endif %}
 {%- endif %}
+
+
+# This project's own settings
+# Add yours below. Updates from the template (README.md, "Keep current") never
+# change this section, so what you add here merges without a conflict.
