@@ -165,7 +165,7 @@ def template(tmp_path, shell):
 
 
 def generate(shell, template, parent, **answers):
-    """A new project from gh:org/fewparts, committed on day one as its README says."""
+    """A new project from gh:org/fewparts, as `uvx cookiecutter` makes it."""
     parent.mkdir(exist_ok=True)
     args = " ".join(shlex.quote(f"{key}={value}") for key, value in answers.items())
     shell.run(f"uvx cookiecutter gh:org/fewparts --no-input -o {parent} {args}", parent)
