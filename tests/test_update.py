@@ -187,7 +187,7 @@ def update(shell, project, *, check=True, **answers):
         assert result.returncode == 0 or nothing_new, f"{line}\n{result.stdout}{result.stderr}"
     merge = shell.run(lines[-1], project, check=check)
     assert not list(project.rglob("*.rej")), "a merge leaves no .rej file"
-    assert not (project.parent / "fewparts-update" / project.name).exists()
+    assert list((project.parent / "fewparts-update").iterdir()) == []  # empty, as the README says
     return merge
 
 
@@ -456,9 +456,12 @@ def test_update_runs_offline_from_a_clone_of_the_template(shell, template, tmp_p
     day_one(shell, project)
     change_the_template(template)
     shell.run("git clone -q https://github.com/org/fewparts fewparts", shell.home)
+    kept = shell.home / ".cookiecutters" / "fewparts"
+    assert kept.is_dir()  # cookiecutter's copy from the last gh: run
     shell.cut_network()
     failed = shell.run("uvx cookiecutter gh:org/fewparts --no-input -o out", tmp_path, check=False)
     assert failed.returncode != 0  # gh: is out of reach now
+    assert not kept.exists()  # and the failed fetch took cookiecutter's copy with it
 
     lines = readme_block(project, containing="git merge template")
     lines = [line.replace("gh:org/fewparts", str(shell.home / "fewparts")) for line in lines]
