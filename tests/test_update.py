@@ -564,3 +564,34 @@ def test_hostile_answers_round_trip_through_every_step(shell, template, tmp_path
 )
 def test_an_emoji_answer_round_trips_through_every_step(shell, template, tmp_path):
     check_round_trip(shell, template, tmp_path, {**ROUND_TRIP, "project_name": "Rocket 🚀 Site"})
+
+
+def test_a_project_from_before_versions_adopts_and_meets_the_changelogs_one_conflict(
+    shell, template, tmp_path
+):
+    """The template as it was before 2026.12.2: no version, no owner's closing sections."""
+    slug_dir = template.path / "{{cookiecutter.project_slug}}"
+    for name, end in [("config/settings.py", SETTINGS_END), ("README.md", README_END)]:
+        path = slug_dir / name
+        path.write_text(path.read_text().removesuffix(end) + "\n")
+    saved = slug_dir / ".cookiecutter.yaml"
+    saved.write_text(re.sub(r"(?m)^fewparts_version: .*\n", "", saved.read_text()))
+    before = template.commit("The template before versions")
+    project = generate(shell, template, tmp_path / "src")
+    assert "fewparts_version" not in recorded(project)
+    shell.run("git init -q && git add -A && git commit -qm 'My site'", project)
+    append(project / "config" / "settings.py", OWNER_SETTINGS)
+    owner_commit(shell, project, "The owner's setting")
+    template.git("revert", "--no-edit", "HEAD")
+
+    # The commands come from a README of today, the project's own being older.
+    today = generate(shell, template, tmp_path / "today")
+    for line in readme_block(today, containing="git merge -s ours"):
+        shell.run(line.replace("COMMIT", before), project)
+    merge = update(shell, project, check=False)
+
+    assert merge.returncode == 1
+    conflicted = shell.run("git diff --name-only --diff-filter=U", project).stdout.split()
+    assert conflicted == ["config/settings.py"]  # CHANGELOG.md, 2026.12.2, "By hand"
+    assert recorded(project)["fewparts_version"] == recorded(today)["fewparts_version"]
+    assert (project / "README.md").read_text().endswith(README_END)
