@@ -35,7 +35,11 @@ def sh(line, cwd, env, check=True):
 
 
 def main():
-    root = Path(tempfile.mkdtemp(prefix="fewparts-update-"))
+    with tempfile.TemporaryDirectory(prefix="fewparts-update-") as root:
+        measure(Path(root))
+
+
+def measure(root):
     env = {
         "HOME": str(root),
         "PATH": f"{BIN}:/usr/bin:/bin",
