@@ -63,6 +63,7 @@ OPTIONAL_PATHS = (
         ],
     ),
     ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
+    ("database", {"sqlite"}, ["{slug}/backup", "tests/test_backup.py"]),
 )
 
 

@@ -183,6 +183,20 @@ LOGGING = {
     # Django's own console handler would print each of its lines a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
+{%- if cookiecutter.database == "sqlite" %}
+
+
+# Backups: `manage.py backup` copies the database, while the site runs, to a new
+# file in BACKUP_DIR and keeps the newest BACKUP_KEEP; `manage.py restore FILE`
+# brings one back (README.md, "Backups").
+
+INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.backup"]
+# Beside the database by default, so that the disk or volume holding one holds both.
+BACKUP_DIR = env.str(
+    "BACKUP_DIR", default=str(Path(DATABASES["default"]["NAME"]).parent / "backups")
+)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+{%- endif %}
 {%- if cookiecutter.public_site_caching %}
 
 
