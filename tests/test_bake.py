@@ -91,6 +91,13 @@ OPTIONAL_PATHS = [
     ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
     ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
     ("database", "sqlite", ["{slug}/backup", "tests/test_backup.py"]),
+    ("task_queue", "database", ["deploy/systemd/{slug}-worker.service"]),
+    ("scheduler", "clock", ["deploy/systemd/{slug}-clock.service"]),
+    (
+        "scheduler",
+        "cron",
+        ["deploy/systemd/{slug}-job@.service", "tests/test_systemd_timers.py"],
+    ),
 ]
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}

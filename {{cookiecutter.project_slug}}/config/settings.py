@@ -191,10 +191,9 @@ LOGGING = {
 # brings one back (README.md, "Backups").
 
 INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.backup"]
-# Beside the database by default, so that the disk or volume holding one holds both.
-BACKUP_DIR = env.str(
-    "BACKUP_DIR", default=str(Path(DATABASES["default"]["NAME"]).parent / "backups")
-)
+# Unset, a directory named backups beside the database file: on the disk or volume
+# that holds the database.
+BACKUP_DIR = env.str("BACKUP_DIR", default=None)
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 {%- endif %}
 {%- if cookiecutter.public_site_caching %}

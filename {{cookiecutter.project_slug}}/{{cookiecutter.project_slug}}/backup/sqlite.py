@@ -26,6 +26,13 @@ def database_path():
     return Path(connections["default"].settings_dict["NAME"])
 
 
+def backup_directory():
+    """settings.BACKUP_DIR, or a directory named backups beside the database file."""
+    if settings.BACKUP_DIR:
+        return Path(settings.BACKUP_DIR)
+    return database_path().parent / "backups"
+
+
 def open_existing(path, *, mode):
     """A connection to the database at path, which SQLite must not create if it is missing."""
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=20)

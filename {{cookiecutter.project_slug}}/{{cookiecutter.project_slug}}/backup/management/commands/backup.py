@@ -1,11 +1,9 @@
 """manage.py backup: a checked copy of the live database in BACKUP_DIR, the newest kept."""
 
-from pathlib import Path
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ...sqlite import BackupError, backup_database
+from ...sqlite import BackupError, backup_database, backup_directory
 
 
 class Command(BaseCommand):
@@ -16,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            path = backup_database(directory=Path(settings.BACKUP_DIR), keep=settings.BACKUP_KEEP)
+            path = backup_database(directory=backup_directory(), keep=settings.BACKUP_KEEP)
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(str(path))
