@@ -168,11 +168,21 @@ def foreign(path):
         db.commit()
 
 
+def from_other_code(path):
+    """A sound database of this site, with a migration this code does not have."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('users', '9999_from_the_future', datetime('now'))"
+        )
+        db.commit()
+
+
 def not_a_database(path):
     path.write_text("id,body\n1,hello\n")
 
 
-@pytest.mark.parametrize("spoil", [corrupt, foreign, not_a_database])
+@pytest.mark.parametrize("spoil", [corrupt, foreign, from_other_code, not_a_database])
 def test_a_bad_file_is_refused_and_the_live_database_untouched(database, tmp_path, spoil):
     backups = tmp_path / "backups"
     backup = Path(manage("backup", database=database, backups=backups).stdout.strip())
