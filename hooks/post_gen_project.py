@@ -63,6 +63,19 @@ OPTIONAL_PATHS = (
         ],
     ),
     ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
+    ("database", {"sqlite"}, ["{slug}/backup", "tests/test_backup.py"]),
+    ("task_queue", {"database"}, ["deploy/systemd/{slug}-worker.service"]),
+    ("scheduler", {"clock"}, ["deploy/systemd/{slug}-clock.service"]),
+    (
+        "scheduler",
+        {"cron"},
+        [
+            "deploy/systemd/{slug}-job@.service",
+            "{slug}/schedule/systemd.py",
+            "{slug}/schedule/management/commands/systemd_timers.py",
+            "tests/test_systemd_timers.py",
+        ],
+    ),
 )
 
 

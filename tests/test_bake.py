@@ -47,6 +47,7 @@ ANSWER_PROCESSES = {
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
     ("database", "sqlite"): ["psycopg", "postgres"],
+    ("database", "postgresql"): ["manage.py backup", "backup_dir", "backup_keep", ".backup"],
     ("public_site_caching", False): [
         "pagecache",
         "page_cache",
@@ -89,6 +90,14 @@ OPTIONAL_PATHS = [
     ("task_queue", "database", ["{slug}/queue", "tests/queue"]),
     ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
     ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
+    ("database", "sqlite", ["{slug}/backup", "tests/test_backup.py"]),
+    ("task_queue", "database", ["deploy/systemd/{slug}-worker.service"]),
+    ("scheduler", "clock", ["deploy/systemd/{slug}-clock.service"]),
+    (
+        "scheduler",
+        "cron",
+        ["deploy/systemd/{slug}-job@.service", "tests/test_systemd_timers.py"],
+    ),
 ]
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}

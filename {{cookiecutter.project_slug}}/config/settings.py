@@ -183,6 +183,19 @@ LOGGING = {
     # Django's own console handler would print each of its lines a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
+{%- if cookiecutter.database == "sqlite" %}
+
+
+# Backups: `manage.py backup` copies the database, while the site runs, to a new
+# file in BACKUP_DIR and keeps the newest BACKUP_KEEP; `manage.py restore FILE`
+# brings one back (README.md, "Backups").
+
+INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.backup"]
+# Unset, a directory named backups beside the database file: on the disk or volume
+# that holds the database.
+BACKUP_DIR = env.str("BACKUP_DIR", default=None)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+{%- endif %}
 {%- if cookiecutter.public_site_caching %}
 
 

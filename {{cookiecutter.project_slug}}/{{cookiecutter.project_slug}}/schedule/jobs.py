@@ -48,3 +48,10 @@ QUEUE_UPKEEP = [
 ]
 SCHEDULE += QUEUE_UPKEEP
 {%- endif %}
+{%- if cookiecutter.database == "sqlite" %}
+
+# SQLite: a checked copy of the data each night, before the night's other jobs change it.
+SCHEDULE += [
+    Job(name="backup", cron="57 2 * * *", run=partial(run_command, "backup")),
+]
+{%- endif %}
