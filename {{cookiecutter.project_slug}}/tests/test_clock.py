@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from {{ cookiecutter.project_slug }}.schedule.clock import trigger_for
 from {{ cookiecutter.project_slug }}.schedule.jobs import SCHEDULE
+from {{ cookiecutter.project_slug }}.schedule.timetable import Job
+
+from .test_schedule import DAYLIGHT_SAVING, NIGHTS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,3 +151,15 @@ def test_the_clock_and_the_timetable_agree_on_every_time(job):
         if previous:
             assert job.timetable.latest(moment - timedelta(seconds=1)) == previous
         previous, start = moment, moment + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(("cron", "night", "runs"), DAYLIGHT_SAVING)
+def test_the_clock_follows_crons_daylight_saving_rule(settings, cron, night, runs):
+    settings.TIME_ZONE = "Europe/London"
+    trigger = trigger_for(job=Job(name="tonight", cron=cron, run=lambda: None))
+    start, end = NIGHTS[night], NIGHTS[night] + timedelta(hours=6)
+    fired, moment = [], trigger.get_next_fire_time(None, start)
+    while moment < end:
+        fired.append(moment - start)
+        moment = trigger.get_next_fire_time(moment, moment)
+    assert fired == runs
