@@ -124,6 +124,24 @@ def test_runjob_runs_every_job(job):
     assert last.scheduled_for == job.timetable.latest(timezone.now())
 
 
+def described(cron):
+    """A timetable in the README's words: "03:17 every day", "every 10 minutes"."""
+    if every := re.fullmatch(r"\*/(\d+) \* \* \* \*", cron):
+        return f"every {every[1]} minutes"
+    if daily := re.fullmatch(r"(\d+) (\d+) \* \* \*", cron):
+        return f"{int(daily[2]):02}:{int(daily[1]):02} every day"
+    raise AssertionError(f"no words for {cron!r}: teach described() how README.md says it")
+
+
+def test_the_readme_lists_every_job_at_its_times(settings):
+    readme = (PROJECT_DIR / "README.md").read_text()
+    header = re.search(r"^\| job \| when \((.+)\) \| what it does \|$", readme, re.MULTILINE)
+    assert header[1] == settings.TIME_ZONE
+    table = readme[header.end() :].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", table, re.MULTILINE)
+    assert rows == [(job.name, described(job.cron)) for job in SCHEDULE]
+
+
 @pytest.mark.django_db
 def test_runjob_refuses_an_unknown_job():
     with pytest.raises(CommandError, match="No job named 'nothing'"):
