@@ -126,9 +126,8 @@ def test_the_web_process_refuses_to_serve_a_fresh_clone_without_settings(fresh_c
 
 def test_a_fresh_clone_without_env_still_migrates_runs_and_tests(fresh_clone):
     clone, env = fresh_clone
-    for command in (["manage.py", "migrate", "--no-input"], ["manage.py", "check"]):
-        result = run_in(clone, env, *command)
-        assert result.returncode == 0, result.stderr
+    result = run_in(clone, env, "manage.py", "migrate", "--no-input")
+    assert result.returncode == 0, result.stderr
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -186,9 +185,9 @@ def test_production_serves_https_only_and_health_checks_over_plain_http(producti
     assert "; Secure" in login.getheader("Set-Cookie"), "the CSRF cookie goes over HTTPS only"
 
 
-def test_the_web_process_refuses_production_with_a_weak_key(production):
-    clone, env = production
-    with Gunicorn(clone, {**env, "SECRET_KEY": "short"}) as web:
+def test_the_web_process_refuses_production_with_a_weak_key(fresh_clone):
+    clone, env = fresh_clone
+    with Gunicorn(clone, {**env, **PRODUCTION, "SECRET_KEY": "short"}) as web:
         stderr = web.process.communicate(timeout=60)[1]
     assert web.process.returncode != 0, stderr
     assert "SECRET_KEY must be set to a random value" in stderr
