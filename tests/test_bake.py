@@ -75,6 +75,7 @@ RESIDUE = {
         "manage.py clock",
         "run_clock",
         "dormant",
+        "cronsim",
     ],
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
     ("scheduler", "clock"): ["crontab"],

@@ -268,9 +268,10 @@ PAGE_CACHE_IGNORED_WRITES += ["django_tasks_database", "queue"]
 {%- if cookiecutter.scheduler != "none" %}
 
 
-# Scheduler: jobs that run at set times, listed in {{ cookiecutter.project_slug }}/schedule/jobs.py.
-# Each runs once per scheduled time, however many clocks or cron hosts fire it:
-# they claim the time in the database first.
+# Scheduler: jobs that run at set times, listed in
+# {{ cookiecutter.project_slug }}/schedule/jobs.py. Each runs once per scheduled
+# time, however many clocks or cron hosts fire it: they claim the time in the
+# database first.
 
 INSTALLED_APPS += ["{{ cookiecutter.project_slug }}.schedule"]
 

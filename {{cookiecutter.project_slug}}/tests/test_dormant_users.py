@@ -9,7 +9,10 @@ from django.core.management import call_command
 {%- endif %}
 from django.utils import timezone
 
-from {{ cookiecutter.project_slug }}.schedule.dormant import deactivate_if_dormant, dormant_users
+from {{ cookiecutter.project_slug }}.schedule.dormant import (
+    deactivate_if_dormant,
+    dormant_users,
+)
 
 User = get_user_model()
 {%- if cookiecutter.task_queue == "database" %}

@@ -58,16 +58,62 @@ def test_seconds_are_for_the_clock():
     [
         ("0 4 * * 0", "write day names"),
         ("0 4 * * 1-5", "write day names"),
-        ("0 4 * * fri-mon", "a range runs from mon towards sun"),
+        ("0 4 * * fri-mon", "a range runs from sun towards sat"),
         ("0 4 1 * mon", "restrict the day of the month or of the week"),
         ("0 4 * *", "write five fields"),
-        ("60 * * * *", "values run from 0 to 59"),
-        ("5/10 * * * *", "write *, 5, 1-5"),
+        ("60 * * * *", "Bad minute"),
+        ("0 0 32 * *", "Bad day-of-month"),
     ],
 )
 def test_timetables_that_schedulers_read_differently_are_refused(cron, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         parse(cron=cron)
+
+
+@pytest.mark.parametrize("cron", ["0 0 30 2 *", "0 0 31 2,4,6,9,11 *", "15 4 31 2-4/2 *"])
+def test_a_timetable_that_never_fires_is_refused_naming_its_job(cron):
+    with pytest.raises(ValueError) as refused:
+        Job(name="never_runs", cron=cron, run=lambda: None)
+    assert str(refused.value) == (
+        f"job 'never_runs': timetable {cron!r} never fires: no month it names has that day"
+    )
+
+
+# The nights clocks change in London in 2026: forward at 01:00 GMT on 29 March,
+# back at 02:00 BST (01:00 GMT) on 25 October. Both nights, 22:00 to 04:00 UTC.
+NIGHTS = {
+    "spring": datetime(2026, 3, 28, 22, 0, tzinfo=UTC),
+    "autumn": datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+}
+EVERY_TEN_MINUTES = [timedelta(minutes=10 * n) for n in range(6 * 6)]
+
+# cron's rule (Debian's, which cronsim follows): a fixed-time job runs once a night,
+# right after the change if its time was skipped; any other job keeps to the clock
+# on the wall, so */10 fires every ten real minutes through both nights.
+DAYLIGHT_SAVING = [
+    ("*/10 * * * *", "spring", EVERY_TEN_MINUTES),
+    ("*/10 * * * *", "autumn", EVERY_TEN_MINUTES),
+    ("30 1 * * *", "spring", [timedelta(hours=3)]),  # 01:30 never comes: 02:00 BST
+    ("30 1 * * *", "autumn", [timedelta(hours=2, minutes=30)]),  # 01:30 BST, not GMT
+    ("0 * * * *", "autumn", [timedelta(hours=n) for n in range(6)]),
+    ("0 * * * *", "spring", [timedelta(hours=n) for n in range(6)]),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("cron", "night", "runs"), DAYLIGHT_SAVING)
+def test_runjob_follows_crons_daylight_saving_rule(settings, cron, night, runs):
+    """runjob called every minute through the night, as a platform's scheduler may."""
+    settings.TIME_ZONE = "Europe/London"
+    job = Job(name="tonight", cron=cron, run=lambda: None)
+    start = NIGHTS[night]
+    run_job(job=job, now=start - timedelta(minutes=1))  # it ran until the night began
+    ran = [
+        moment - start
+        for moment in (start + timedelta(minutes=n) for n in range(6 * 60))
+        if run_job(job=job, now=moment)
+    ]
+    assert ran == runs
 
 
 @pytest.mark.django_db
@@ -76,6 +122,24 @@ def test_runjob_runs_every_job(job):
     call_command("runjob", job.name)
     last = LastRun.objects.get(job=job.name)
     assert last.scheduled_for == job.timetable.latest(timezone.now())
+
+
+def described(cron):
+    """A timetable in the README's words: "03:17 every day", "every 10 minutes"."""
+    if every := re.fullmatch(r"\*/(\d+) \* \* \* \*", cron):
+        return f"every {every[1]} minutes"
+    if daily := re.fullmatch(r"(\d+) (\d+) \* \* \*", cron):
+        return f"{int(daily[2]):02}:{int(daily[1]):02} every day"
+    raise AssertionError(f"no words for {cron!r}: teach described() how README.md says it")
+
+
+def test_the_readme_lists_every_job_at_its_times(settings):
+    readme = (PROJECT_DIR / "README.md").read_text()
+    header = re.search(r"^\| job \| when \((.+)\) \| what it does \|$", readme, re.MULTILINE)
+    assert header[1] == settings.TIME_ZONE
+    table = readme[header.end() :].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", table, re.MULTILINE)
+    assert rows == [(job.name, described(job.cron)) for job in SCHEDULE]
 
 
 @pytest.mark.django_db

@@ -1,9 +1,14 @@
 """The settings production depends on, checked in fresh processes."""
 
+import http.client
 import os
+import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,9 @@ from django.core.management import call_command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
+REFUSAL = "DEBUG is set neither in the environment nor in .env"
+# What git does not track, so what a fresh clone lacks (.env above all).
+UNTRACKED = (".env", ".venv", "db.sqlite3*", "staticfiles", "__pycache__", ".*_cache")
 
 
 def manage(*args, **env):
@@ -39,21 +47,156 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_refuses_the_development_key():
     result = manage("check", **{**PRODUCTION, "SECRET_KEY": "django-insecure-" + "x" * 50})
+    assert result.returncode != 0
     assert "SECRET_KEY must be set to a random value" in result.stderr
 
 
-def test_production_sends_https_only_cookies_and_hsts():
-    script = (
-        "from django.conf import settings as s;"
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
-        " s.SECURE_HSTS_SECONDS > 0)"
+@pytest.fixture
+def fresh_clone(tmp_path):
+    """The project as git would clone it, with a SQLite file of its own and no .env."""
+    clone = tmp_path / "clone"
+    shutil.copytree(PROJECT_DIR, clone, ignore=shutil.ignore_patterns(*UNTRACKED))
+    # Nothing of this test process's settings: DEBUG and SECRET_KEY came from its .env.
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return clone, env
+
+
+def run_in(clone, env, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
+
+
+class Gunicorn:
+    """The Procfile's web line, gunicorn config.wsgi, on a port of its own."""
+
+    def __init__(self, cwd, env):
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "config.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"],
+            cwd=cwd,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.log = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.communicate(timeout=30)
+
+    def port(self):
+        """The port gunicorn listens on, once its worker has booted; None if it stopped."""
+        for line in self.process.stderr:
+            self.log.append(line)
+            if listening := re.search(r"Listening at: http://127.0.0.1:(\d+)", line):
+                port = int(listening[1])
+            if "Booting worker" in line:
+                return port
+        return None
+
+    def get(self, path, **headers):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port_number, timeout=30)
+        connection.request("GET", path, headers={"Host": "localhost", **headers})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response
+
+
+def test_the_web_process_refuses_to_serve_a_fresh_clone_without_settings(fresh_clone):
+    clone, env = fresh_clone
+    with Gunicorn(clone, env) as web:
+        stderr = web.process.communicate(timeout=60)[1]
+    assert web.process.returncode != 0, stderr
+    assert f"ImproperlyConfigured: {REFUSAL}, so the web process refuses" in stderr
+
+
+def test_a_fresh_clone_without_env_still_migrates_runs_and_tests(fresh_clone):
+    clone, env = fresh_clone
+    result = run_in(clone, env, "manage.py", "migrate", "--no-input")
+    assert result.returncode == 0, result.stderr
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=clone,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("GET", "/healthz")
+                break
+            except ConnectionRefusedError:
+                assert server.poll() is None and time.monotonic() < deadline, "no runserver"
+                time.sleep(0.1)
+        assert connection.getresponse().status == 200
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    tests = run_in(
+        clone, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_users.py"
+    )
+    assert tests.returncode == 0, tests.stdout
+
+
+@pytest.fixture
+def production(fresh_clone):
+    """A fresh clone with the production settings a platform sets, built and migrated."""
+    clone, env = fresh_clone
+    env = {**env, **PRODUCTION}
+    for command in ("collectstatic", "migrate"):
+        result = run_in(clone, env, "manage.py", command, "--no-input")
+        assert result.returncode == 0, result.stderr
+    return clone, env
+
+
+def test_production_serves_https_only_and_health_checks_over_plain_http(production):
+    with Gunicorn(*production) as web:
+        web.port_number = web.port()
+        assert web.port_number, "".join(web.log)
+        health = web.get("/healthz")
+        plain = web.get("/")
+        secure = web.get("/", **{"X-Forwarded-Proto": "https"})
+        login = web.get("/admin/login/", **{"X-Forwarded-Proto": "https"})
+    assert health.status == 200
+    assert (plain.status, plain.getheader("Location")) == (301, "https://localhost/")
+    assert secure.status == 200
+    assert int(re.search(r"max-age=(\d+)", secure.getheader("Strict-Transport-Security"))[1]) > 0
+    assert "; Secure" in login.getheader("Set-Cookie"), "the CSRF cookie goes over HTTPS only"
+
+
+def test_the_web_process_refuses_production_with_a_weak_key(fresh_clone):
+    clone, env = fresh_clone
+    with Gunicorn(clone, {**env, **PRODUCTION, "SECRET_KEY": "short"}) as web:
+        stderr = web.process.communicate(timeout=60)[1]
+    assert web.process.returncode != 0, stderr
+    assert "SECRET_KEY must be set to a random value" in stderr
+
+
+def test_production_sends_https_only_session_cookies():
+    script = "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)"
     result = manage("shell", "--verbosity", "0", "-c", script, **PRODUCTION)
-    assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr
-
-
-def test_health_checks_are_not_redirected_to_https():
-    assert r"^healthz$" in settings.SECURE_REDIRECT_EXEMPT
+    assert result.stdout.split() == ["True"], result.stderr
 
 
 def test_connections_are_persistent_and_health_checked():

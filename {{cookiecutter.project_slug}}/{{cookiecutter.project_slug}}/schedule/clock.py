@@ -2,11 +2,13 @@
 
 import logging
 import signal
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from .runner import run_job
 
@@ -15,9 +17,22 @@ logger = logging.getLogger(__name__)
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
+class TimetableTrigger(BaseTrigger):
+    """Fire at the times of a job's timetable, as runjob reads them (daylight saving too)."""
+
+    def __init__(self, timetable):
+        self.timetable = timetable
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        # The first time after the previous one, or at or after now; cronsim drops
+        # the fraction of a second, then looks from the next whole second on.
+        after = previous_fire_time or now.astimezone(UTC) - timedelta(microseconds=1)
+        return self.timetable.next(timezone.localtime(after))
+
+
 def trigger_for(*, job):
-    """APScheduler's trigger for a job's timetable, fields as written (day names)."""
-    return CronTrigger(**job.timetable.fields, timezone=settings.TIME_ZONE)
+    """APScheduler's trigger for a job's timetable."""
+    return TimetableTrigger(job.timetable)
 
 
 def fire(*, job):

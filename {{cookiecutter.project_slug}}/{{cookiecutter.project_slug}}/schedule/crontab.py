@@ -20,9 +20,9 @@ COMMAND = 'cd "${APP:?}" && .venv/bin/python manage.py runjob'
 
 def cron_weekdays(*, timetable):
     """Day names as cron's numbers, which count Sunday as 0: mon-fri is 1,2,3,4,5."""
-    if timetable.fields["day_of_week"] == "*":
+    if timetable.weekdays is None:
         return "*"
-    return ",".join(str(n) for n in sorted((day + 1) % 7 for day in timetable.weekdays))
+    return ",".join(str(day) for day in timetable.weekdays)
 
 
 def render_crontab(*, schedule, time_zone):

@@ -1,41 +1,32 @@
-"""Jobs and their cron-style timetables, read the same way by cron and by the clock."""
+"""Jobs and their cron timetables, read by cronsim alike for cron and for the clock.
+
+cronsim follows Debian cron, daylight-saving time included: a job at a fixed time
+(neither minute nor hour starting with *) runs once on the night clocks go back, and
+right after the change if its time was skipped; any other job fires by the clock on
+the wall, in both passes of a repeated hour and never in a skipped one.
+"""
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, datetime
 
-# Days of the week are written as names, which every scheduler reads alike;
-# numbers are not: cron counts Sunday as 0, Python counts Monday as 0.
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from cronsim import CronSim, CronSimError
 
-# One item of a numeric field (*, 5, 1-5, */15 or 0-30/10), and of the day of week.
-NUMBER_ITEM = re.compile(r"(?:\*|(?P<first>\d+)(?:-(?P<last>\d+))?)(?:/(?P<step>\d+))?")
+# Days of the week are written as names, which nobody misreads; numbers are not:
+# cron counts Sunday as 0 (and as 7), Python counts Monday as 0.
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAY_ITEM = re.compile(r"(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?")
 
 JOB_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
-
-def numbers(*, text, name, lowest, highest):
-    """The values a numeric field names: "*/15" in minutes is {0, 15, 30, 45}."""
-    values = set()
-    for item in text.split(","):
-        match = NUMBER_ITEM.fullmatch(item)
-        if not match or (match["step"] and match["first"] and not match["last"]):
-            raise ValueError(f"{name} {text!r}: write *, 5, 1-5, */15 or 0-30/10")
-        first = int(match["first"] or lowest)
-        last = int(match["last"] or (match["first"] if match["first"] else highest))
-        step = int(match["step"] or 1)
-        if not lowest <= first <= last <= highest or step < 1:
-            raise ValueError(f"{name} {text!r}: values run from {lowest} to {highest}")
-        values.update(range(first, last + 1, step))
-    return frozenset(values)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def weekdays(*, text):
-    """The days a day-of-week field names, as Python numbers them (Monday is 0)."""
+def cron_weekdays(text):
+    """The days a day-of-week field of names means, as cron numbers them (Sunday is 0)."""
     if text == "*":
-        return frozenset(range(7))
+        return None
     days = set()
     for item in text.split(","):
         match = DAY_ITEM.fullmatch(item.lower())
@@ -47,42 +38,63 @@ def weekdays(*, text):
             )
         first, last = (DAY_NAMES.index(name) for name in names)
         if first > last:
-            raise ValueError(f"day of week {text!r}: a range runs from mon towards sun")
+            raise ValueError(f"day of week {text!r}: a range runs from sun towards sat")
         days.update(range(first, last + 1))
-    return frozenset(days)
+    return sorted(days)
+
+
+def parses(expression):
+    try:
+        CronSim(expression, EPOCH)
+    except CronSimError:
+        return False
+    return True
+
+
+def cronsim_of(expression, moment, *, reverse=False):
+    try:
+        return CronSim(expression, moment, reverse=reverse)
+    except CronSimError as error:
+        raise ValueError(f"timetable {expression!r}: {error}") from None
 
 
 @dataclass(frozen=True)
 class Timetable:
-    """When a job runs: the values of each cron field, and the fields as written."""
+    """When a job runs: a line of cron, and for the clock alone a second of the minute."""
 
-    fields: dict[str, str]
-    seconds: frozenset[int]
-    minutes: frozenset[int]
-    hours: frozenset[int]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]
+    cron: str
+    second: str = "0"
 
-    def runs_on(self, day: date) -> bool:
-        return day.month in self.months and day.day in self.days and day.weekday() in self.weekdays
+    @property
+    def expression(self):
+        """What cronsim reads: five fields, or six with the second first."""
+        return self.cron if self.second == "0" else f"{self.second} {self.cron}"
+
+    @property
+    def fields(self):
+        minute, hour, day, month, day_of_week = self.cron.split()
+        return {
+            "second": self.second,
+            "minute": minute,
+            "hour": hour,
+            "day": day,
+            "month": month,
+            "day_of_week": day_of_week,
+        }
+
+    @property
+    def weekdays(self):
+        """The days it runs on, Sunday as 0; None for every day."""
+        return cron_weekdays(self.fields["day_of_week"])
 
     def latest(self, now: datetime) -> datetime:
         """The latest time at or before now that the timetable names."""
-        day, limit = now.date(), now.time().replace(microsecond=0)
-        for _ in range(8 * 366):  # 29 February comes back within eight years
-            if self.runs_on(day) and (found := self.latest_time(limit=limit)):
-                return datetime.combine(day, found, tzinfo=now.tzinfo)
-            day, limit = day - timedelta(days=1), time.max
-        raise ValueError(f"{self.fields} names no day at all")
+        # cronsim counts a moment with a fraction of a second as its own first candidate.
+        return next(cronsim_of(self.expression, now.replace(microsecond=999_999), reverse=True))
 
-    def latest_time(self, *, limit: time) -> time | None:
-        for hour in sorted((h for h in self.hours if h <= limit.hour), reverse=True):
-            for minute in sorted(self.minutes, reverse=True):
-                for second in sorted(self.seconds, reverse=True):
-                    if (moment := time(hour, minute, second)) <= limit:
-                        return moment
-        return None
+    def next(self, after: datetime) -> datetime | None:
+        """The first time after the given one that the timetable names; None if none is left."""
+        return next(cronsim_of(self.expression, after), None)
 
 
 def parse(*, cron: str, second: str = "0") -> Timetable:
@@ -90,27 +102,22 @@ def parse(*, cron: str, second: str = "0") -> Timetable:
     parts = cron.split()
     if len(parts) != 5:
         raise ValueError(f"timetable {cron!r}: write five fields, minute hour day month weekday")
-    minute, hour, day, month, day_of_week = parts
-    if day != "*" and day_of_week != "*":
+    if parts[2] != "*" and parts[4] != "*":
         # Given both, cron runs on either day and most other schedulers only on
         # days that are both: one of them, and nobody has to remember which.
         raise ValueError(f"timetable {cron!r}: restrict the day of the month or of the week")
-    return Timetable(
-        fields={
-            "second": second,
-            "minute": minute,
-            "hour": hour,
-            "day": day,
-            "month": month,
-            "day_of_week": day_of_week,
-        },
-        seconds=numbers(text=second, name="second", lowest=0, highest=59),
-        minutes=numbers(text=minute, name="minute", lowest=0, highest=59),
-        hours=numbers(text=hour, name="hour", lowest=0, highest=23),
-        days=numbers(text=day, name="day", lowest=1, highest=31),
-        months=numbers(text=month, name="month", lowest=1, highest=12),
-        weekdays=weekdays(text=day_of_week),
-    )
+    cron_weekdays(parts[4])
+    timetable = Timetable(cron=" ".join(parts), second=second)
+    every_day = Timetable(cron=" ".join([*parts[:2], "*", *parts[3:]]), second=second)
+    try:
+        first = timetable.next(EPOCH)
+    except ValueError:
+        if not (parses(every_day.expression) and parses(f"0 0 {parts[2]} * *")):
+            raise
+        first = None  # each field is fine alone: the days are not in those months
+    if first is None:
+        raise ValueError(f"timetable {cron!r} never fires: no month it names has that day")
+    return timetable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,4 +138,8 @@ class Job:
     def __post_init__(self):
         if not JOB_NAME.fullmatch(self.name):
             raise ValueError(f"job name {self.name!r}: use lowercase letters, digits and _")
-        object.__setattr__(self, "timetable", parse(cron=self.cron, second=self.second))
+        try:
+            timetable = parse(cron=self.cron, second=self.second)
+        except ValueError as error:
+            raise ValueError(f"job {self.name!r}: {error}") from None
+        object.__setattr__(self, "timetable", timetable)
