@@ -306,7 +306,7 @@ def change_the_template(template):
     )
     (template.path / "{{cookiecutter.project_slug}}" / ".github" / "workflows" / "ci.yml").unlink()
     added = template.path / "{{cookiecutter.project_slug}}" / "docs" / "upgrading.md"
-    added.parent.mkdir()
+    added.parent.mkdir(exist_ok=True)
     added.write_text("# Upgrading {{ cookiecutter.project_name }}\n")
     return template.commit("Template: other lines of the owner's files, a new file, one fewer")
 
