@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
@@ -594,40 +594,51 @@ def test_cull_deletes_expired_and_outdated_pages_only(client, page):
 
 
 @pytest.fixture
-def site_database(tmp_path, db):
-    """A database of its own that other processes can open."""
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        yield f"sqlite:///{tmp_path / 'site.sqlite3'}", None
-        return
-    name = f"{settings_dict['NAME']}_site"
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    user, password = settings_dict["USER"], settings_dict["PASSWORD"]
-    host = settings_dict["HOST"] or "127.0.0.1"
-    if settings_dict["PORT"]:
-        host += f":{settings_dict['PORT']}"
-    # A database server: the same server and credentials, the vendor's URL scheme.
-    yield f"{connection.vendor}://{user}:{password}@{host}/{name}", name
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def make_database(tmp_path, db):
+    """Databases of their own that other processes can open: make_database(name) -> URL."""
+    settings_dict, made = connection.settings_dict, []
+
+    def make(suffix):
+        if connection.vendor == "sqlite":
+            return f"sqlite:///{tmp_path / suffix}.sqlite3"
+        name = f"{settings_dict['NAME']}_{suffix}"
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        user, password = settings_dict["USER"], settings_dict["PASSWORD"]
+        host = settings_dict["HOST"] or "127.0.0.1"
+        if settings_dict["PORT"]:
+            host += f":{settings_dict['PORT']}"
+        # A database server: the same server and credentials, the vendor's URL scheme.
+        return f"{connection.vendor}://{user}:{password}@{host}/{name}"
+
+    yield make
+    for name in made:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def project_env(database_url):
+@pytest.fixture
+def site_database(make_database):
+    return make_database("site")
+
+
+def project_env(database_url, **extra):
     return {
         **os.environ,
         "DATABASE_URL": database_url,
         "DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra,
     }
 
 
-def manage(database_url, *args):
+def manage(database_url, *args, **extra_env):
     return subprocess.Popen(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT_DIR,
-        env=project_env(database_url),
+        env=project_env(database_url, **extra_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -642,7 +653,7 @@ def finished(process, timeout=120):
 
 @pytest.fixture
 def migrated_site(site_database):
-    url, _ = site_database
+    url = site_database
     finished(manage(url, "migrate", "--no-input", "-v", "0"))
     return url
 
@@ -681,50 +692,64 @@ def server(migrated_site):
 EDITOR = """
 import time
 from {{ cookiecutter.project_slug }}.pages.models import Page
-Page.objects.create(title="Live", slug="live", body="version 0")
+Page.objects.create(title=slug, slug=slug, body="version 0")
 print("0", time.monotonic(), flush=True)
 for version in range(1, 61):
     time.sleep(0.03)
-    Page.objects.filter(slug="live").update(body=f"version {version}")
+    Page.objects.filter(slug=slug).update(body=f"version {version}")
     print(version, time.monotonic(), flush=True)
 """
 
 
 def test_no_request_after_a_commit_gets_a_page_rendered_before_it(server):
+    """Two editing processes, each committing its own page's versions: the token must
+    move for both, whichever commits, and no visitor may see a version older than one
+    committed before the request started."""
     url, port = server
-    editor = manage(url, "shell", "-v", "0", "-c", EDITOR)
+    slugs = ("live-a", "live-b")
+    editors = {
+        slug: manage(url, "shell", "-v", "0", "-c", f"slug = {slug!r}" + EDITOR) for slug in slugs
+    }
     seen, stop = [], threading.Event()
 
     def visitor():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while not stop.is_set():
-            started = time.monotonic()
-            conn.request("GET", "/pages/live/")
-            response = conn.getresponse()
-            body = response.read().decode()
-            if response.status == 200:
-                version = int(body.split("version ", 1)[1].split("<", 1)[0])
-                seen.append((started, version, response.getheader("X-Cache")))
+            for slug in slugs:
+                started = time.monotonic()
+                conn.request("GET", f"/pages/{slug}/")
+                response = conn.getresponse()
+                body = response.read().decode()
+                if response.status == 200:
+                    version = int(body.split("version ", 1)[1].split("<", 1)[0])
+                    seen.append((slug, started, version, response.getheader("X-Cache")))
 
     visitors = [threading.Thread(target=visitor) for _ in range(4)]
     for thread in visitors:
         thread.start()
     try:
-        out = finished(editor)
+        out = {slug: finished(editor) for slug, editor in editors.items()}
     finally:
         stop.set()
         for thread in visitors:
             thread.join()
-    committed = [(float(at), int(version)) for version, at in map(str.split, out.splitlines())]
+    committed = {
+        slug: [(float(at), int(version)) for version, at in map(str.split, lines.splitlines())]
+        for slug, lines in out.items()
+    }
+
+    def newest_before(slug, started):
+        return max((v for at, v in committed[slug] if at < started), default=0)
 
     stale = [
-        (version, max(v for at, v in committed if at < started))
-        for started, version, _ in seen
-        if version < max((v for at, v in committed if at < started), default=0)
+        (slug, version, newest_before(slug, started))
+        for slug, started, version, _ in seen
+        if version < newest_before(slug, started)
     ]
     assert not stale, f"{len(stale)} of {len(seen)} responses older than a committed edit"
-    assert {"hit", "miss"} <= {cache for _, _, cache in seen}, "the cache was not exercised"
-    assert len({version for _, version, _ in seen}) > 10
+    assert {"hit", "miss"} <= {cache for *_, cache in seen}, "the cache was not exercised"
+    for slug in slugs:
+        assert len({version for s, _, version, _ in seen if s == slug}) > 10
 
 
 WRITER = """
@@ -745,3 +770,258 @@ def test_two_processes_writing_the_cache_lose_no_write(migrated_site):
     check = "from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry as C;"
     check += "print(C.objects.count())"
     assert finished(manage(migrated_site, "shell", "-v", "0", "-c", check)).strip() == "800"
+
+
+LOCKER = """
+import sqlite3, sys, time
+database = sqlite3.connect(sys.argv[1], isolation_level=None)
+database.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+database.execute("COMMIT")
+"""
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL locks rows, not the database: a miss never waits for a real write",
+)
+def test_a_miss_never_queues_for_sqlite_s_write_lock(server):
+    url, port = server
+    create = "from {{ cookiecutter.project_slug }}.pages.models import Page as P;"
+    create += "P.objects.create(title='Hello', slug='hello', body='first version')"
+    finished(manage(url, "shell", "-v", "0", "-c", create))
+    # A real write holds the lock for 5 s, as a long admin save or a flood of misses would.
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, url.removeprefix("sqlite:///"), "5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert locker.stdout.readline() == "locked\n"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.monotonic()
+        conn.request("GET", "/pages/hello/")
+        response = conn.getresponse()
+        response.read()
+        waited = time.monotonic() - started
+    finally:
+        locker.wait(timeout=30)
+    assert (response.status, response.getheader("X-Cache")) == (200, "miss")
+    assert waited < 2, f"the miss waited {waited:.1f} s for the write lock"
+    for expected in ("miss", "hit"):  # with the lock free, the page is stored as before
+        conn.request("GET", "/pages/hello/")
+        response = conn.getresponse()
+        response.read()
+        assert response.getheader("X-Cache") == expected
+
+
+# A second database: writes there keep working and wipe the cached pages.
+
+TWO_DATABASES = '''
+"""The project's settings, with its pages in a second database."""
+
+import os
+
+from config.settings import *  # noqa: F403
+
+DATABASES["other"] = env.db_url_config(os.environ["OTHER_DATABASE_URL"])  # noqa: F405
+DATABASE_ROUTERS = ["two_databases.PagesElsewhere"]
+
+
+class PagesElsewhere:
+    def db_for_read(self, model, **hints):
+        return "other" if model._meta.app_label == "pages" else None
+
+    db_for_write = db_for_read
+
+    def allow_migrate(self, db, app_label, **hints):
+        if db != "other":
+            return None
+        return app_label == "pages" or (
+            app_label == "pagecache" and bool(os.environ.get("CACHE_TABLES_THERE"))
+        )
+'''
+
+EDIT_ELSEWHERE = """
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.test.utils import setup_test_environment
+from {{ cookiecutter.project_slug }}.pages.models import Page
+
+setup_test_environment()
+call_command("migrate", verbosity=0)
+call_command("migrate", database="other", verbosity=0)
+Page.objects.create(title="Hello", slug="hello", body="version 1")
+client = Client()
+for version in (2, 3):
+    client.get("/pages/hello/")
+    assert client.get("/pages/hello/")["X-Cache"] == "hit"
+    with transaction.atomic(using="other"):
+        Page.objects.filter(slug="hello").update(body=f"version {version}")
+        if version == 3:
+            Page.objects.create(title="Other", slug="other")
+    response = client.get("/pages/hello/")
+    print(response["X-Cache"], f"version {version}" in response.content.decode())
+"""
+
+
+@pytest.mark.parametrize("cache_tables_there", [False, True])
+def test_writes_to_a_second_database_keep_working_and_wipe_the_pages(
+    make_database, tmp_path, cache_tables_there
+):
+    (tmp_path / "two_databases.py").write_text(TWO_DATABASES)
+    default, other = make_database("site"), make_database("other")
+    process = manage(
+        default,
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        EDIT_ELSEWHERE,
+        DJANGO_SETTINGS_MODULE="two_databases",
+        PYTHONPATH=f"{tmp_path}{os.pathsep}{PROJECT_DIR}",
+        OTHER_DATABASE_URL=other,
+        CACHE_TABLES_THERE="1" if cache_tables_there else "",
+    )
+    assert finished(process).split() == ["miss", "True", "miss", "True"]
+
+
+# migrate, however it ends, leaves no page from before it.
+
+DATA_MIGRATION = """
+from django.db import migrations
+
+
+def rewrite(apps, schema_editor):
+    apps.get_model("pages", "Page").objects.update(body="migrated")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("pages", "0001_initial")]
+    operations = [migrations.RunPython(rewrite)]
+"""
+
+FAILING_MIGRATION = """
+from django.db import migrations
+
+
+def fail(apps, schema_editor):
+    raise RuntimeError("this migration fails")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("pages", "0002_rewrite")]
+    operations = [migrations.RunPython(fail)]
+"""
+
+MIGRATE_THEN_FAIL = """
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import override_settings, setup_test_environment
+from {{ cookiecutter.project_slug }}.pages.models import Page
+
+setup_test_environment()
+call_command("migrate", verbosity=0)
+Page.objects.create(title="Hello", slug="hello", body="first version")
+client = Client()
+client.get("/pages/hello/")
+assert client.get("/pages/hello/")["X-Cache"] == "hit"
+with override_settings(MIGRATION_MODULES={"pages": "later_pages"}):
+    try:
+        call_command("migrate", verbosity=0)
+    except RuntimeError as error:
+        print(error)
+response = client.get("/pages/hello/")
+print(response["X-Cache"], "migrated" in response.content.decode())
+"""
+
+
+def test_a_migrate_that_fails_after_a_data_migration_leaves_no_old_page(make_database, tmp_path):
+    later = tmp_path / "later_pages"
+    later.mkdir()
+    migrations = PROJECT_DIR / "{{ cookiecutter.project_slug }}" / "pages" / "migrations"
+    for name in ("__init__.py", "0001_initial.py"):
+        (later / name).write_text((migrations / name).read_text())
+    (later / "0002_rewrite.py").write_text(DATA_MIGRATION)
+    (later / "0003_fails.py").write_text(FAILING_MIGRATION)
+    process = manage(
+        make_database("site"),
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        MIGRATE_THEN_FAIL,
+        PYTHONPATH=f"{tmp_path}{os.pathsep}{PROJECT_DIR}",
+    )
+    assert finished(process).splitlines() == ["this migration fails", "miss True"]
+{%- if cookiecutter.database == "postgresql" %}
+
+
+# PostgreSQL: the token adds no lock wait and no deadlock between writers.
+
+
+def in_thread(function):
+    """Run function in a thread, on a database connection of its own."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(function())
+        except Exception as error:  # the test reads it
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_never_waits_for_another_writer_s_transaction(page):
+    holding = threading.Event()
+
+    def long_transaction():
+        with transaction.atomic():
+            Page.objects.filter(pk=page.pk).update(body="a slow edit")
+            holding.set()
+            time.sleep(2)
+
+    thread, outcome = in_thread(long_transaction)
+    assert holding.wait(10)
+    started = time.monotonic()
+    Page.objects.create(title="Other", slug="other")
+    waited = time.monotonic() - started
+    thread.join(30)
+    assert outcome == [None]
+    assert waited < 1, f"an unrelated insert waited {waited:.2f} s for another transaction"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_writers_locking_rows_in_opposite_orders_never_deadlock(page):
+    other = Page.objects.create(title="B", slug="b")
+    a_saved, b_locked = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            Page.objects.filter(pk=page.pk).update(body="by the first")
+            a_saved.set()
+            assert b_locked.wait(10)
+            list(Page.objects.select_for_update().filter(pk=other.pk))  # waits for the second
+
+    def second():
+        with transaction.atomic():
+            list(Page.objects.select_for_update().filter(pk=other.pk))
+            b_locked.set()
+            assert a_saved.wait(10)
+            Page.objects.create(title="C", slug="c")
+
+    (one, first_outcome), (two, second_outcome) = in_thread(first), in_thread(second)
+    one.join(30)
+    two.join(30)
+    assert (first_outcome, second_outcome) == ([None], [None])
+{%- endif %}
