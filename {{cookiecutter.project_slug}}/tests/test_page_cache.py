@@ -204,11 +204,18 @@ def test_a_hit_survives_a_connection_the_server_ended(client, page):
 {%- endif %}
 
 
-def test_every_response_but_a_static_file_says_hit_or_miss(client, db, settings):
+def test_every_response_but_static_files_and_the_https_redirect_says_hit_or_miss(
+    client, db, settings
+):
     settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True
     static = get(client, "/static/core/site.css")
     assert static.status_code == 200
     assert "X-Cache" not in static  # WhiteNoise answers before the cache
+    settings.SECURE_SSL_REDIRECT = True
+    redirect = get(client.__class__())
+    assert redirect.status_code == 301
+    assert "X-Cache" not in redirect  # and so does SecurityMiddleware's redirect
+    settings.SECURE_SSL_REDIRECT = False
     responses = [
         get(client, "/"),
         get(client, "/healthz"),
@@ -538,6 +545,18 @@ def test_the_list_of_ignored_writes_is_a_setting(client, page, settings):
     assert cached(client)
     Page.objects.update(body="not content, by this setting")
     assert get(client)["X-Cache"] == "hit"
+
+
+def test_a_write_outside_django_is_not_seen_until_wipe_page_cache(client, page):
+    assert cached(client)
+    cursor = connection.connection.cursor()  # the driver's own: as psql would write
+    cursor.execute("UPDATE pages_page SET body = 'written outside Django'")
+    cursor.close()
+    assert get(client)["X-Cache"] == "hit"  # the README's stated limit
+    call_command("wipe_page_cache", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    response = get(client)
+    assert response["X-Cache"] == "miss"
+    assert b"written outside Django" in response.content
 
 
 def test_a_page_rendered_from_data_read_before_an_edit_is_never_served(client, page):

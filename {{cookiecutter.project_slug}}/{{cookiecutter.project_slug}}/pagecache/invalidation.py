@@ -53,6 +53,7 @@ TARGET = re.compile(
     rf"\s+(?:ONLY\s+)?({NAME}(?:\s*\.\s*{NAME})*)",
     re.I,
 )
+CTE_TAKERS = {"INSERT", "UPDATE", "DELETE"}
 FIRST_WORD = re.compile(r"[\s(]*(\w+)")
 END_OF_SET = re.compile(r"\b(?:WHERE|FROM|RETURNING)\b", re.I)
 
@@ -87,6 +88,7 @@ def forget_settings(setting, **kwargs):
     """setting_changed (tests' override_settings): read the settings again."""
     if setting == "PAGE_CACHE_IGNORED_WRITES":
         ignored_writes.cache_clear()
+        writes_content.cache_clear()
     if setting in {"DATABASES", "DATABASE_ROUTERS"}:
         cache_alias.cache_clear()
 
@@ -97,8 +99,23 @@ def changes_content(sql):
         return True
     if sql[:6].upper() == "SELECT" and ";" not in sql:
         return False  # the ORM's reads, decided without parsing
+    return writes_content(sql)
+
+
+@functools.lru_cache(maxsize=1024)
+def writes_content(sql):
+    """changes_content() for a statement that needs reading; the ORM repeats its SQL
+    (the values travel apart), so each text is read once."""
     text = LITERAL_OR_COMMENT.sub(blank, sql)
     return any(statement_changes_content(part) for part in text.split(";") if part.strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def takes_a_cte(sql):
+    """Whether one PostgreSQL statement can begin with a WITH clause of ours."""
+    text = LITERAL_OR_COMMENT.sub(blank, sql)
+    first = FIRST_WORD.match(text)
+    return ";" not in text and first is not None and first.group(1).upper() in CTE_TAKERS
 
 
 def blank(match):
@@ -163,10 +180,10 @@ def assigned_columns(rest):
     return assigned
 
 
-def bump_sql(connection):
+@functools.cache
+def bump_sql(vendor, quote):
     """The upsert that adds 1 to this session's counter."""
-    quote = connection.ops.quote_name
-    slot = "pg_backend_pid()" if connection.vendor == "postgresql" else "0"
+    slot = "pg_backend_pid()" if vendor == "postgresql" else "0"
     table = quote(GENERATION_TABLE)
     # S608: the only interpolations are a quoted constant table name and the slot.
     return (
@@ -176,9 +193,12 @@ def bump_sql(connection):
 
 
 def wipe_pages(connection):
-    """Move the generation token on: every page cached under the old one is gone."""
-    with connection.cursor() as cursor:
-        cursor.execute(bump_sql(connection))
+    """Move the generation token on: every page cached under the old one is gone.
+
+    Sent on the driver's own connection: this SQL needs no reading, nor Django's cursor.
+    """
+    connection.ensure_connection()
+    connection.connection.execute(bump_sql(connection.vendor, connection.ops.quote_name))
 
 
 def wipe_cache_database():
@@ -205,6 +225,10 @@ def wipe_pages_on_write(execute, sql, params, many, context):
         return execute(sql, params, many, context)
     # Autocommit would commit the write and the wipe apart, leaving a moment when
     # a request could cache old data under the new token or serve it under the old.
+    if connection.vendor == "postgresql" and takes_a_cte(sql):
+        # One statement, one round trip: the wipe rides along as a data-modifying CTE.
+        bump = bump_sql(connection.vendor, connection.ops.quote_name)
+        return execute(f"WITH page_cache_wipe AS ({bump}) {sql}", params, many, context)
     with transaction.atomic(using=connection.alias):
         wipe_pages(connection)
         result = execute(sql, params, many, context)
@@ -271,7 +295,10 @@ def pause(paused):
 
 
 def wipe_after_schema_change():
-    """Wipe by the token if its table is current, and by deleting every cached page too."""
+    """Wipe by the token if its table is current, and by deleting every cached page too.
+
+    migrate runs it, and `manage.py wipe_page_cache` after a write made outside Django.
+    """
     connection = connections[cache_alias()]
     tables = connection.introspection.table_names()
     if GENERATION_TABLE in tables:
