@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
@@ -991,7 +991,7 @@ def in_thread(function):
         except Exception as error:  # the test reads it
             outcome.append(error)
         finally:
-            connections.close_all()
+            connection.close()  # this thread's own
 
     thread = threading.Thread(target=run)
     thread.start()
