@@ -237,18 +237,20 @@ def wipe_pages_on_write(execute, sql, params, many, context):
 
 
 def write_in_a_transaction(execute, sql, params, many, context):
-    """SQLite, autocommit: the wipe and the write in one transaction, begun and ended on
-    the driver (Django's atomic() costs more than the two statements it would wrap)."""
+    """SQLite, autocommit: the write and the wipe in one transaction, begun and ended on
+    the driver. BEGIN takes no lock; the write takes SQLite's write lock as it would in
+    autocommit, and the wipe and COMMIT follow at once, so the lock is held for little
+    more than the write itself (Django's atomic() would hold it across Python)."""
     connection = context["connection"]
     driver = connection.connection
-    driver.execute("BEGIN IMMEDIATE")  # the write lock now: this transaction will write
+    driver.execute("BEGIN")
     try:
-        wipe_pages(connection)
         result = execute(sql, params, many, context)
         cursor = context["cursor"]
         if cursor.cursor.description is not None:
             # INSERT ... RETURNING: SQLite cannot commit while rows wait to be read.
             cursor.cursor = FetchedRows(cursor.cursor)
+        driver.execute(bump_sql(connection.vendor, connection.ops.quote_name))
     except BaseException:
         driver.execute("ROLLBACK")
         raise
