@@ -1,20 +1,27 @@
 """Print the page cache's figures next to the issue's targets, on SQLite and PostgreSQL.
 
-    uv run python benchmarks/page_cache.py [--seconds 5] [--runs 3]
+    uv run --group bench python benchmarks/page_cache.py [--seconds 5] [--rounds 3]
 
 Bakes a project with public_site_caching=yes, installs exactly its pins plus the
-template's `bench` group (redis) into a virtual environment, and then, for each database:
+template's `bench` group (redis) into a virtual environment, and then, for each database,
+in rounds that alternate what they compare (the machine's load drifts), printing every
+ratio as min / median / max over the rounds:
 
-1. Latency, in process, 1 KB values, median microseconds: the page cache's get and set
-   (the cache API, pickled values) and its page path (lookup_page: the generation token
-   and the page in one statement; store_page), against Django's RedisCache on the local
-   Redis (127.0.0.1:6379, database 9, flushed first) and Django's stock DatabaseCache.
-2. Write cost against table size: set() with 1,000 and with 100,000 rows in the table
-   (median of three alternating rounds).
+1. Latency, in process, 1 KB values, median microseconds, each call timed as a request's
+   first query pays it (after Django's per-request connection reset): the page cache's
+   get and set (the cache API, pickled values) and its page path (lookup_page: the
+   generation token and the page in one statement; store_page), against Django's
+   RedisCache on the local Redis (127.0.0.1:6379, database 9, flushed first) and Django's
+   stock DatabaseCache.
+2. Write cost against table size: set() with 1,000 and with 100,000 rows in the table.
 3. Throughput under gunicorn (2 sync workers, DEBUG off, 127.0.0.1 only) measured with
-   wrk (8 connections), median of the runs: a 10 KB anonymous page that needs twelve
-   queries, cached and uncached (the same server without the page cache middleware),
-   and a static file of the same size served by WhiteNoise from the same process.
+   wrk (8 connections): a 10 KB anonymous page that needs twelve queries, cached and
+   uncached (the same server without the page cache middleware), and a static file of
+   the same size served by WhiteNoise from the same process.
+4. Writes/s of concurrent writing processes (--writers, each updating its own row in
+   autocommit), with the page cache and without its app (no write watcher).
+5. An admin save's latency (a page and its log entry in one transaction), alone and
+   while wrk floods the server with misses on distinct URLs that the cache stores.
 
 Needs wrk (Debian package `wrk`), PostgreSQL on 127.0.0.1:5432 (user postgres, trust
 authentication) and Redis on 127.0.0.1:6379.
@@ -51,6 +58,8 @@ ROOT_URLCONF = "bench_urls"
 WHITENOISE_ROOT = os.environ["BENCH_STATIC_ROOT"]
 if os.environ.get("BENCH_NO_PAGE_CACHE"):
     MIDDLEWARE = [m for m in MIDDLEWARE if "pagecache" not in m]  # noqa: F405
+if os.environ.get("BENCH_NO_PAGE_CACHE_APP"):  # no write watcher either
+    INSTALLED_APPS = [a for a in INSTALLED_APPS if not a.endswith("pagecache")]  # noqa: F405
 CACHES["redis"] = {  # noqa: F405
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379/9",
@@ -83,7 +92,16 @@ def twelve(request):
     return HttpResponse(TEMPLATE.render({{"pages": pages}}, request))
 
 
-urlpatterns = [path("bench/twelve/", twelve), path("", include("config.urls"))]
+def any_path(request, rest):
+    """A cacheable page at every path: what a flood of distinct URLs makes of a site."""
+    return HttpResponse(f"<!doctype html><p>{{rest}}</p>" + "x" * 1000)
+
+
+urlpatterns = [
+    path("bench/twelve/", twelve),
+    path("bench/any/<path:rest>", any_path),
+    path("", include("config.urls")),
+]
 '''
 
 LATENCY = r"""
@@ -103,8 +121,12 @@ out = {}
 
 
 def timings(function, keys):
+    # Each call as a request's first query pays it: after Django's per-request
+    # connection reset (request_started), a call through connection.cursor() pays
+    # CONN_HEALTH_CHECKS' SELECT 1 on PostgreSQL, as a request's first query does.
     times = []
     for key in keys:
+        connection.close_if_unusable_or_obsolete()
         started = time.perf_counter_ns()
         function(key)
         times.append(time.perf_counter_ns() - started)
@@ -146,11 +168,10 @@ for round_ in range(5):
                 continue
             watched(name)
             cache = caches[name]
-            samples.setdefault(f"{name} {operation}", []).extend(
-                timings(lambda k: function(cache, k), keys)
+            samples.setdefault(f"{name} {operation}", []).append(
+                statistics.median(timings(lambda k: function(cache, k), keys)) / 1000
             )
-for label, times in samples.items():
-    out[label] = statistics.median(times) / 1000
+out.update(samples)  # per round: the medians of that round
 watched("pages")
 assert page.get("key-0-0") == value and caches["redis"].get("key-0-0") == value
 assert page.lookup_page("page:key-0-0")[1] == text
@@ -177,7 +198,7 @@ for name in ("pages", "stock"):
             new_keys = [f"new-{n}" for n in range(min(ops, 1000))]
             figures.append(median_us(lambda k: cache.set(k, value), new_keys))
     for rows, figures in rounds.items():
-        out[f"{name} set at {rows} rows"] = statistics.median(figures)
+        out[f"{name} set at {rows} rows"] = figures
     cache.clear()
 print(json.dumps(out))
 """
@@ -192,6 +213,61 @@ Page.objects.bulk_create(
     for n in range(12)
 )
 """
+
+
+WRITER = r"""
+import sys, time
+import django
+django.setup()
+from {slug}.pages.models import Page
+
+page = Page.objects.get(slug=f"bench-{{sys.argv[1]}}")
+seconds = float(sys.argv[2])
+writes = 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    Page.objects.filter(pk=page.pk).update(body=f"write {{writes}}")
+    writes += 1
+print(writes)
+"""
+
+SAVER = r"""
+import json, statistics, sys, time
+import django
+django.setup()
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from {slug}.pages.models import Page
+
+user, _ = get_user_model().objects.get_or_create(username="bench-admin", is_staff=True)
+page = Page.objects.get(slug="bench-0")
+times = []
+for n in range(int(sys.argv[1])):
+    started = time.perf_counter()
+    with transaction.atomic():  # what the admin's change view commits
+        page.body = f"saved {{n}}"
+        page.save()
+        LogEntry.objects.log_actions(
+            user_id=user.pk, queryset=[page], action_flag=CHANGE, single_object=True
+        )
+    times.append((time.perf_counter() - started) * 1000)
+    time.sleep(0.02)
+print(json.dumps(times))
+"""
+
+FLOOD_SCRIPT = """
+counter = 0
+request = function()
+    counter = counter + 1
+    return wrk.format("GET", "/bench/any/" .. math.random(1, 1000000000) .. "-" .. counter)
+end
+"""
+
+
+def spread(values):
+    """min / median / max, the form every ratio is printed in."""
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 def run(command, **kwargs):
@@ -281,7 +357,7 @@ def x_cache(url):
 
 def throughput(project, python, database_url, static, seconds, runs):
     """req/s of the static file, the cached page and the uncached page, in alternating
-    rounds (the machine's load drifts); ratios are the medians of each round's ratio."""
+    rounds (the machine's load drifts); each ratio is taken within a round."""
     server, base = serve(project, python, environment(database_url, static))
     try:
         x_cache(f"{base}/bench/twelve/")
@@ -311,15 +387,56 @@ def throughput(project, python, database_url, static, seconds, runs):
         for server in (cached, plain):
             server.terminate()
             server.wait()
-    figures = {label: statistics.median(values) for label, values in rounds.items()}
-    figures["share"] = statistics.median(
-        c / s for c, s in zip(rounds["page, cached"], rounds["static file"], strict=True)
-    )
-    figures["speed-up"] = statistics.median(
-        c / u for c, u in zip(rounds["page, cached"], rounds["page, uncached"], strict=True)
-    )
-    figures["page size"] = size
-    return figures
+    return {**rounds, "page size": size}
+
+
+def write_throughput(project, python, database_url, static, args):
+    """Writes/s of args.writers processes, each updating its own page in autocommit, with
+    the page cache's write watcher and without the page cache app; rounds alternate."""
+    script = WRITER.format(slug=project.name)
+    rounds = {"with the cache": [], "without": []}
+    for _ in range(args.rounds):
+        for label, extra in (("with the cache", {}), ("without", {"BENCH_NO_PAGE_CACHE_APP": "1"})):
+            env = environment(database_url, static, **extra)
+            writers = [
+                subprocess.Popen(
+                    [str(python), "-c", script, str(n), str(args.write_seconds)],
+                    cwd=project,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for n in range(args.writers)
+            ]
+            total = sum(int(writer.communicate()[0]) for writer in writers)
+            rounds[label].append(total / args.write_seconds)
+    return rounds
+
+
+def save_under_flood(project, python, database_url, static, args):
+    """An admin save's latency (ms), alone and while wrk floods the site with misses on
+    distinct URLs, each a page the cache stores."""
+    env = environment(database_url, static)
+    saver = [str(python), "-c", SAVER.format(slug=project.name), str(args.saves)]
+    quiet = json.loads(run(saver, cwd=project, env=env).stdout)
+    server, base = serve(project, python, env)
+    lua = project / "flood.lua"
+    lua.write_text(FLOOD_SCRIPT)
+    try:
+        seconds = max(5, args.saves // 20)
+        flood = subprocess.Popen(
+            ["wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(lua), f"{base}/"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1)
+        flooded = json.loads(run(saver, cwd=project, env=env).stdout)
+        out = flood.communicate()[0]
+    finally:
+        server.terminate()
+        server.wait()
+    misses = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return quiet, flooded, misses
 
 
 def measure(project, python, static, database_url, args):
@@ -329,65 +446,91 @@ def measure(project, python, static, database_url, args):
     latency = json.loads(
         run([str(python), "-c", LATENCY, str(args.ops)], cwd=project, env=env).stdout
     )
-    pages = throughput(project, python, database_url, static, args.seconds, args.runs)
-    return latency, pages
+    pages = throughput(project, python, database_url, static, args.seconds, args.rounds)
+    writes = write_throughput(project, python, database_url, static, args)
+    flood = save_under_flood(project, python, database_url, static, args)
+    return latency, pages, writes, flood
 
 
-def report(name, latency, pages):
-    redis_get, redis_set = latency["redis get"], latency["redis set"]
+def report(name, latency, pages, writes, flood):
     get_target, set_target = (1.0, 1.5) if name == "SQLite" else (1.2, 1.5)
     share_target = 0.70 if name == "SQLite" else 0.45
+    median = statistics.median
     print(f"\n## {name}\n")
-    print("| cache operation, 1 KB | median µs | vs RedisCache | target |")
+    print(
+        "Each call timed as a request's first query: after Django's per-request connection"
+        " reset, so get(), set() and the stock cache pay CONN_HEALTH_CHECKS' SELECT 1 on"
+        " PostgreSQL; lookup_page() skips it (a hit's one read)."
+    )
+    print("\n| cache operation, 1 KB | median µs | vs RedisCache, min / median / max | target |")
     print("|---|---|---|---|")
     rows = [
-        ("page cache get()", latency["pages get"], redis_get, f"<= {get_target}x"),
-        (
-            "page cache lookup_page() (a hit's one read)",
-            latency["pages lookup_page"],
-            redis_get,
-            f"<= {get_target}x",
-        ),
-        ("RedisCache get()", redis_get, redis_get, ""),
-        ("stock DatabaseCache get()", latency["stock get"], redis_get, ""),
-        ("page cache set()", latency["pages set"], redis_set, f"<= {set_target}x"),
-        (
-            "page cache store_page() (a miss's one write)",
-            latency["pages store_page"],
-            redis_set,
-            f"<= {set_target}x",
-        ),
-        ("RedisCache set()", redis_set, redis_set, ""),
-        ("stock DatabaseCache set()", latency["stock set"], redis_set, ""),
-    ]
-    for label, value, base, target in rows:
-        print(f"| {label} | {value:.0f} | {value / base:.2f}x | {target} |")
-    print("\n| set() with rows in the table | 1,000 rows µs | 100,000 rows µs | ratio | target |")
+        ("page cache get()", "pages get", "redis get", f"<= {get_target}x"),
+        ("page cache lookup_page() (a hit's one read)", "pages lookup_page", "redis get",
+         f"<= {get_target}x"),
+        ("RedisCache get()", "redis get", "redis get", ""),
+        ("stock DatabaseCache get()", "stock get", "redis get", ""),
+        ("page cache set()", "pages set", "redis set", f"<= {set_target}x"),
+        ("page cache store_page() (a miss's one write)", "pages store_page", "redis set",
+         f"<= {set_target}x"),
+        ("RedisCache set()", "redis set", "redis set", ""),
+        ("stock DatabaseCache set()", "stock set", "redis set", ""),
+    ]  # fmt: skip
+    for label, key, base, target in rows:
+        ratios = [v / b for v, b in zip(latency[key], latency[base], strict=True)]
+        print(f"| {label} | {median(latency[key]):.0f} | {spread(ratios)} | {target} |")
+    print(
+        "\n| set() with rows in the table | 1,000 rows µs | 100,000 rows µs"
+        " | ratio, min / median / max | target |"
+    )
     print("|---|---|---|---|---|")
     for cache, label, target in (("pages", "page cache", "<= 1.5"), ("stock", "stock", "")):
         small, large = latency[f"{cache} set at 1000 rows"], latency[f"{cache} set at 100000 rows"]
-        print(f"| {label} | {small:.0f} | {large:.0f} | {large / small:.2f} | {target} |")
-    ceiling = pages["static file"]
-    print(f"\n| served by gunicorn, {pages['page size']} B | req/s | share of static | target |")
+        ratios = [b / a for a, b in zip(small, large, strict=True)]
+        figures = f"{median(small):.0f} | {median(large):.0f} | {spread(ratios)}"
+        print(f"| {label} | {figures} | {target} |")
+    ceiling = median(pages["static file"])
+    print(
+        f"\n| served by gunicorn, {pages['page size']} B | median req/s"
+        " | share of static, min / median / max | target |"
+    )
     print("|---|---|---|---|")
     print(f"| static file (the ceiling) | {ceiling:.0f} | 1.00 | |")
+    for label, target in (("page, cached", f">= {share_target}"), ("page, uncached", "")):
+        shares = [p / c for p, c in zip(pages[label], pages["static file"], strict=True)]
+        figures = f"{median(pages[label]):.0f} | {spread(shares)}"
+        print(f"| twelve-query {label} | {figures} | {target} |")
+    speed_ups = [c / u for c, u in zip(pages["page, cached"], pages["page, uncached"], strict=True)]
+    print(f"\ncached / uncached, min / median / max: {spread(speed_ups)} (target >= 7x)")
+    with_cache, without = writes["with the cache"], writes["without"]
+    ratios = [w / o for w, o in zip(with_cache, without, strict=True)]
     print(
-        f"| twelve-query page, cached | {pages['page, cached']:.0f} | "
-        f"{pages['share']:.2f} | >= {share_target} |"
+        "\n| concurrent writers, autocommit updates"
+        " | median writes/s | ratio, min / median / max | target |"
     )
+    print("|---|---|---|---|")
+    print(f"| without the page cache app | {median(without):.0f} | 1.00 | |")
+    print(f"| with the page cache | {median(with_cache):.0f} | {spread(ratios)} | >= 0.8 |")
+    quiet, flooded, misses = flood
     print(
-        f"| twelve-query page, uncached | {pages['page, uncached']:.0f} | "
-        f"{pages['page, uncached'] / ceiling:.2f} | |"
+        f"\nAn admin save (page + log entry, one transaction), ms, during a flood of {misses:.0f}"
+        " misses/s on distinct URLs:"
     )
-    print(f"\ncached / uncached: {pages['speed-up']:.1f}x (target >= 7x)")
-    print("(shares and speed-up: medians of each round's ratio; req/s: medians)")
+    print("\n| | median | 95th percentile | max |")
+    print("|---|---|---|---|")
+    for label, times in (("alone", quiet), ("during the flood", flooded)):
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(f"| {label} | {median(times):.1f} | {p95:.1f} | {max(times):.1f} |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
-    parser.add_argument("--runs", type=int, default=3, help="wrk runs per figure (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each figure (>= 3)")
     parser.add_argument("--ops", type=int, default=2000, help="operations per latency figure")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writing processes")
+    parser.add_argument("--write-seconds", type=float, default=3, help="length of a write round")
+    parser.add_argument("--saves", type=int, default=100, help="admin saves timed per figure")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -401,8 +544,7 @@ def main():
                 ("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}"),
                 ("PostgreSQL", f"{POSTGRES}/{database}"),
             ):
-                latency, pages = measure(project, python, static, url, args)
-                report(name, latency, pages)
+                report(name, *measure(project, python, static, url, args))
         finally:
             run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database])
 

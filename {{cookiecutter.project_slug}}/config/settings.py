@@ -222,9 +222,16 @@ CACHES = {
         "BACKEND": "{{ cookiecutter.project_slug }}.pagecache.backend.PageCache",
         "LOCATION": "page_cache",
         "TIMEOUT": env.int("PAGE_CACHE_SECONDS", default=600),
+        # At most this many pages, however many URLs arrive: each URL has one slot.
+        "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_MAX_ENTRIES", default=10_000)},
     },
 }
 PAGE_CACHE_ALIAS = "pages"
+# Cookies that never change a page (analytics, consent you do not render): a request
+# carrying only these still gets cached pages. Any other cookie skips the cache.
+PAGE_CACHE_IGNORED_COOKIES = [
+    "csrftoken",  # a page that uses the visitor's token is never stored anyway
+]
 # Writes that are not content and keep the cached pages: an app label, a model, or a
 # model's field (an UPDATE that sets only such fields). Anything else wipes them.
 PAGE_CACHE_IGNORED_WRITES = [

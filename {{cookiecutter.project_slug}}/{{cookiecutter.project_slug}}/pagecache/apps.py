@@ -3,7 +3,7 @@
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import post_migrate
 
 
 class PageCacheConfig(AppConfig):
@@ -15,6 +15,5 @@ class PageCacheConfig(AppConfig):
         from . import invalidation
 
         connection_created.connect(invalidation.watch_connection)
-        pre_migrate.connect(invalidation.pause_during_migrate, sender=self)
-        post_migrate.connect(invalidation.resume_after_migrate, sender=self)
-        setting_changed.connect(invalidation.forget_ignored_writes)
+        post_migrate.connect(invalidation.wipe_after_flush, sender=self)
+        setting_changed.connect(invalidation.forget_settings)

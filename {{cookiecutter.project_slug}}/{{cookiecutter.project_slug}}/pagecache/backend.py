@@ -8,7 +8,7 @@ database errors. This subclass keeps its table layout and API but:
   expired rows are deleted by `manage.py cull_page_cache`, not by every write;
 - database errors reach the caller.
 Pages use lookup_page()/store_page(): one statement each, and a stored page is text,
-not a pickled response object.
+not a pickled response object; the middleware keeps them to MAX_ENTRIES rows.
 """
 
 import base64
@@ -62,7 +62,7 @@ class PageCache(DatabaseCache):
         return {
             "get": f"SELECT value FROM {table} WHERE cache_key = %s AND {alive}",  # noqa: S608
             "lookup": (
-                f"SELECT (SELECT token FROM {generation} WHERE id = 1),"  # noqa: S608
+                f'SELECT (SELECT CAST(SUM("count") AS TEXT) FROM {generation}),'  # noqa: S608
                 f" (SELECT value FROM {table} WHERE cache_key = %s AND {alive})"
             ),
             "set": (
@@ -148,4 +148,25 @@ class PageCache(DatabaseCache):
         return cursor.fetchone()
 
     def store_page(self, key, text, timeout):
-        self._write(key, text, timeout)
+        """Store a page, or on SQLite give up at once if another process is writing.
+
+        A miss never queues for SQLite's one write lock, so a flood of misses cannot
+        starve the site's real writes. Returns whether the page was stored.
+        """
+        connection = self._connection()
+        if connection.vendor != "sqlite":
+            self._write(key, text, timeout)
+            return True
+        connection.ensure_connection()
+        driver = connection.connection
+        driver.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._write(key, text, timeout)
+        except OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            return False
+        finally:
+            waits = connection.settings_dict["OPTIONS"].get("timeout", 5)
+            driver.execute(f"PRAGMA busy_timeout = {int(waits * 1000)}")
+        return True

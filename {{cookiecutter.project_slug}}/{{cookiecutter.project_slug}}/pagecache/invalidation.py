@@ -1,41 +1,67 @@
-"""Wipe the cached pages in the same transaction as any write that changes content.
+"""Wipe the cached pages in the same transaction as any write that may change content.
 
-Every SQL statement of every connection passes through `wipe_pages_on_write`. One
-that writes to a content table first replaces the generation token, inside the same
+Every SQL statement of every connection passes through `wipe_pages_on_write`. One that
+may write to a content table first moves the generation token on, inside the same
 transaction: the new token becomes visible exactly when the change commits, and a
 rollback takes it back. Writes made by save(), delete(), the admin, QuerySet.update(),
-bulk_create(), bulk_update() and many-to-many changes all reach the database as SQL,
-so none of them can slip past, signals or not.
+bulk_create(), bulk_update(), many-to-many changes and raw SQL all reach the database as
+SQL, so none of them can slip past, signals or not.
 
-Tables in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log, the cache's own
-tables...) are not content: writing them keeps the cached pages.
+The token is the sum of one counter per database session (PostgreSQL's backend pid;
+SQLite, which has one writer at a time, uses one counter). A transaction adds 1 to its
+own session's row, so no two open transactions ever lock the same row: the cache adds
+no lock wait and no deadlock between writers. Counters only grow, so every commit that
+changes content changes the sum.
+
+A statement keeps the cached pages only when it provably reads, or writes only tables
+and fields in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log, the cache's
+own tables...). Anything not understood wipes them.
 """
 
 import functools
 import itertools
+import logging
 import re
-import secrets
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, router, transaction
+from django.db.backends.base.base import NO_DB_ALIAS
 
-# INSERT [OR IGNORE|REPLACE] INTO t, REPLACE INTO t, UPDATE t, DELETE FROM t.
-WRITE = re.compile(
-    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([\w.]+)"?',
-    re.IGNORECASE,
-)
-ASSIGNED_COLUMN = re.compile(r'"(\w+)"\s*=')
-WRITE_VERBS = ("INS", "UPD", "DEL", "REP")
+logger = logging.getLogger(__name__)
 
 GENERATION_TABLE = "page_cache_generation"
-_paused = False
+PAGE_TABLE = "page_cache"
+
+# String literals and comments, matched together so that "--" inside a string is text.
+LITERAL_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+# Statements that change no table's rows. SELECT can call a function that writes; that
+# is as invisible as a write made outside Django (README).
+READS = frozenset({
+    "SELECT", "VALUES", "SHOW", "SET", "RESET", "BEGIN", "START", "COMMIT", "END",
+    "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "LISTEN", "UNLISTEN", "NOTIFY", "LOCK",
+    "FETCH", "CLOSE", "VACUUM", "ANALYZE",
+})  # fmt: skip
+# Words that write data, and the phrases that contain UPDATE without writing.
+DATA_WRITE = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|REPLACE|TRUNCATE|COPY)\b", re.I)
+NOT_A_WRITE = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE)\b|\bDO\s+UPDATE\b|\bREPLACE\s*\(", re.I
+)
+NAME = r'(?:"[^"]+"|\w+)'
+TARGET = re.compile(
+    rf"\b(INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)"
+    rf"\s+(?:ONLY\s+)?({NAME}(?:\s*\.\s*{NAME})*)",
+    re.I,
+)
+CTE_TAKERS = {"INSERT", "UPDATE", "DELETE"}
+FIRST_WORD = re.compile(r"[\s(]*(\w+)")
+END_OF_SET = re.compile(r"\b(?:WHERE|FROM|RETURNING)\b", re.I)
 
 
 @functools.cache
 def ignored_writes():
     """(tables whose writes never wipe, {table: columns an UPDATE may set without wiping})."""
-    tables, columns = set(), {}
+    tables, columns = {PAGE_TABLE, GENERATION_TABLE}, {}
     for entry in settings.PAGE_CACHE_IGNORED_WRITES:
         parts = entry.split(".")
         if len(parts) == 1:
@@ -50,39 +76,139 @@ def ignored_writes():
     return frozenset(tables), columns
 
 
-def forget_ignored_writes(setting, **kwargs):
-    """setting_changed (tests' override_settings): read the list again."""
+@functools.cache
+def cache_alias():
+    """The database alias that holds the cached pages and the generation token."""
+    from .models import CacheEntry
+
+    return router.db_for_write(CacheEntry)
+
+
+def forget_settings(setting, **kwargs):
+    """setting_changed (tests' override_settings): read the settings again."""
     if setting == "PAGE_CACHE_IGNORED_WRITES":
         ignored_writes.cache_clear()
+        writes_content.cache_clear()
+    if setting in {"DATABASES", "DATABASE_ROUTERS"}:
+        cache_alias.cache_clear()
 
 
 def changes_content(sql):
-    """Whether this statement writes data that pages may show."""
-    if sql.lstrip()[:3].upper() not in WRITE_VERBS:
+    """Whether this SQL (one statement or several) may change data that pages show."""
+    if not isinstance(sql, str):  # a composed query object: not read, so not trusted
+        return True
+    if sql[:6].upper() == "SELECT" and ";" not in sql:
+        return False  # the ORM's reads, decided without parsing
+    return writes_content(sql)
+
+
+@functools.lru_cache(maxsize=1024)
+def writes_content(sql):
+    """changes_content() for a statement that needs reading; the ORM repeats its SQL
+    (the values travel apart), so each text is read once."""
+    text = LITERAL_OR_COMMENT.sub(blank, sql)
+    return any(statement_changes_content(part) for part in text.split(";") if part.strip())
+
+
+@functools.lru_cache(maxsize=1024)
+def takes_a_cte(sql):
+    """Whether one PostgreSQL statement can begin with a WITH clause of ours."""
+    text = LITERAL_OR_COMMENT.sub(blank, sql)
+    first = FIRST_WORD.match(text)
+    return ";" not in text and first is not None and first.group(1).upper() in CTE_TAKERS
+
+
+def blank(match):
+    """A string literal becomes an empty one, a comment a space."""
+    return "''" if match.group().startswith("'") else " "
+
+
+def statement_changes_content(text):
+    """One statement, literals and comments blanked out."""
+    first = FIRST_WORD.match(text)
+    verb = first.group(1).upper() if first else ""
+    if verb in READS:
         return False
-    match = WRITE.match(sql)
-    if match is None:
-        return False
-    table = match.group(1)
+    if verb not in {"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"}:
+        return True  # MERGE, TRUNCATE, COPY, DDL, CALL, DO, or a statement not understood
+    text = NOT_A_WRITE.sub(" ", text)
+    writes = DATA_WRITE.findall(text)
+    targets = TARGET.findall(text)
+    if len(writes) != len(targets):
+        return True  # a write whose table cannot be read off the statement
     tables, columns = ignored_writes()
-    if table in tables:
-        return False
-    if table in columns and sql.lstrip()[:6].upper() == "UPDATE":
-        assignments = sql.split(" WHERE ", 1)[0].split(" SET ", 1)[-1]
-        return not set(ASSIGNED_COLUMN.findall(assignments)) <= columns[table]
-    return True
+    for match in TARGET.finditer(text):
+        table = re.split(r"\s*\.\s*", match.group(2))[-1]
+        table = table[1:-1] if table.startswith('"') else table.lower()
+        if table in tables:
+            continue
+        only_ignored_fields = match.group(1).upper() == "UPDATE" and table in columns
+        if only_ignored_fields and assigned_columns(text[match.end() :]) <= columns[table]:
+            continue
+        return True
+    return False
+
+
+def assigned_columns(rest):
+    """The columns an UPDATE's SET clause assigns, read to its end at any depth."""
+    rest = rest.lstrip()
+    if not rest[:4].upper().startswith("SET"):
+        return {None}
+    items, depth, start, i = [], 0, 3, 3
+    while i < len(rest):
+        char = rest[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                break  # the end of a WITH's parenthesised UPDATE
+        elif depth == 0 and char == ",":
+            items.append(rest[start:i])
+            start = i + 1
+        elif depth == 0 and END_OF_SET.match(rest, i) and not rest[i - 1].isalnum():
+            break
+        i += 1
+    items.append(rest[start:i])
+    assigned = set()
+    for item in items:
+        target = item.split("=", 1)[0]
+        names = re.findall(NAME, target)
+        if "=" not in item or not names:
+            return {None}
+        assigned.update(name.strip('"') for name in names)
+    return assigned
+
+
+@functools.cache
+def bump_sql(vendor, quote):
+    """The upsert that adds 1 to this session's counter."""
+    slot = "pg_backend_pid()" if vendor == "postgresql" else "0"
+    table = quote(GENERATION_TABLE)
+    # S608: the only interpolations are a quoted constant table name and the slot.
+    return (
+        f'INSERT INTO {table} (slot, "count") VALUES ({slot}, 1) '  # noqa: S608
+        f'ON CONFLICT (slot) DO UPDATE SET "count" = {table}."count" + 1'
+    )
 
 
 def wipe_pages(connection):
-    """Replace the generation token; every page cached under the old one is gone."""
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # S608: the only interpolation is a quoted constant table name.
-            f"INSERT INTO {quote(GENERATION_TABLE)} (id, token) VALUES (1, %s) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET token = excluded.token",
-            [secrets.token_hex(8)],
-        )
+    """Move the generation token on: every page cached under the old one is gone.
+
+    Sent on the driver's own connection: this SQL needs no reading, nor Django's cursor.
+    """
+    connection.ensure_connection()
+    connection.connection.execute(bump_sql(connection.vendor, connection.ops.quote_name))
+
+
+def wipe_cache_database():
+    """Move the token on in the cache's database, in a transaction of its own if none is open."""
+    connection = connections[cache_alias()]
+    if connection.in_atomic_block:
+        wipe_pages(connection)
+    else:
+        with transaction.atomic(using=connection.alias):
+            wipe_pages(connection)
 
 
 def wipe_pages_on_write(execute, sql, params, many, context):
@@ -90,19 +216,62 @@ def wipe_pages_on_write(execute, sql, params, many, context):
     if _paused or not changes_content(sql):
         return execute(sql, params, many, context)
     connection = context["connection"]
+    if connection.alias == NO_DB_ALIAS:  # the server's own database: CREATE DATABASE and such
+        return execute(sql, params, many, context)
+    if connection.alias != cache_alias():
+        return write_elsewhere(execute, sql, params, many, context)
     if connection.in_atomic_block or not connection.get_autocommit():
         wipe_pages(connection)
         return execute(sql, params, many, context)
     # Autocommit would commit the write and the wipe apart, leaving a moment when
     # a request could cache old data under the new token or serve it under the old.
+    if connection.vendor == "postgresql" and takes_a_cte(sql):
+        # One statement, one round trip: the wipe rides along as a data-modifying CTE.
+        bump = bump_sql(connection.vendor, connection.ops.quote_name)
+        return execute(f"WITH page_cache_wipe AS ({bump}) {sql}", params, many, context)
+    if connection.vendor == "sqlite":
+        return write_in_a_transaction(execute, sql, params, many, context)
     with transaction.atomic(using=connection.alias):
         wipe_pages(connection)
+        return execute(sql, params, many, context)
+
+
+def write_in_a_transaction(execute, sql, params, many, context):
+    """SQLite, autocommit: the write and the wipe in one transaction, begun and ended on
+    the driver. BEGIN takes no lock; the write takes SQLite's write lock as it would in
+    autocommit, and the wipe and COMMIT follow at once, so the lock is held for little
+    more than the write itself (Django's atomic() would hold it across Python)."""
+    connection = context["connection"]
+    driver = connection.connection
+    driver.execute("BEGIN")
+    try:
         result = execute(sql, params, many, context)
         cursor = context["cursor"]
         if cursor.cursor.description is not None:
             # INSERT ... RETURNING: SQLite cannot commit while rows wait to be read.
             cursor.cursor = FetchedRows(cursor.cursor)
-        return result
+        driver.execute(bump_sql(connection.vendor, connection.ops.quote_name))
+    except BaseException:
+        driver.execute("ROLLBACK")
+        raise
+    driver.execute("COMMIT")
+    return result
+
+
+def write_elsewhere(execute, sql, params, many, context):
+    """A write to a database that does not hold the cache: wipe before it and after its commit.
+
+    Two databases share no transaction, so a page rendered while this write's transaction
+    was open may be served in the instant between its commit and the wipe that follows.
+    """
+    connection = context["connection"]
+    wipe_cache_database()
+    result = execute(sql, params, many, context)
+    if connection.in_atomic_block or not connection.get_autocommit():
+        transaction.on_commit(wipe_cache_database, using=connection.alias, robust=True)
+    else:
+        wipe_cache_database()
+    return result
 
 
 class FetchedRows:
@@ -134,16 +303,35 @@ def watch_connection(sender, connection, **kwargs):
         connection.execute_wrappers.append(wipe_pages_on_write)
 
 
-def pause_during_migrate(sender, **kwargs):
-    """pre_migrate: the generation table may not exist until migrate has run."""
-    global _paused  # one switch for the whole process
-    _paused = True
+# migrate changes tables the token's upsert may need; the migrate command pauses the
+# wrapper and wipes after each migration it applies, and once more however it ends.
+_paused = False
 
 
-def resume_after_migrate(sender, using, **kwargs):
-    """post_migrate (and flush): the schema or data changed wholesale, so wipe."""
+def pause(paused):
     global _paused  # one switch for the whole process
-    _paused = False
-    connection = connections[using]
-    if GENERATION_TABLE in connection.introspection.table_names():
-        wipe_pages(connection)
+    _paused = paused
+
+
+def wipe_after_schema_change():
+    """Wipe by the token if its table is current, and by deleting every cached page too.
+
+    migrate runs it, and `manage.py wipe_page_cache` after a write made outside Django.
+    """
+    connection = connections[cache_alias()]
+    tables = connection.introspection.table_names()
+    if GENERATION_TABLE in tables:
+        try:
+            with transaction.atomic(using=connection.alias):
+                wipe_pages(connection)
+        except DatabaseError:  # the table as an older migration left it
+            logger.info("The page cache's token could not move; deleting every cached page")
+    if PAGE_TABLE in tables:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(PAGE_TABLE)}")  # noqa: S608
+
+
+def wipe_after_flush(sender, using, **kwargs):
+    """post_migrate, which flush sends too: the data changed wholesale."""
+    if not _paused:
+        wipe_after_schema_change()

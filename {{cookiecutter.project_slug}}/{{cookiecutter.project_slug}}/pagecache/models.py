@@ -19,16 +19,18 @@ class CacheEntry(models.Model):
 
 
 class Generation(models.Model):
-    """The one row whose token changes in every transaction that changes content.
+    """One counter per database session; the generation token is their sum.
 
-    A cached page is served only while the token it was stored with is the current one.
+    Every transaction that changes content adds 1 to its own session's counter
+    (PostgreSQL's backend pid; 0 on SQLite), so no two open transactions share a row.
+    A cached page is served only while the sum it was stored with is the current one.
     """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    token = models.CharField(max_length=32)
+    slot = models.BigIntegerField(primary_key=True)
+    count = models.BigIntegerField()
 
     class Meta:
         db_table = "page_cache_generation"
 
     def __str__(self):
-        return self.token
+        return f"{self.slot}: {self.count}"

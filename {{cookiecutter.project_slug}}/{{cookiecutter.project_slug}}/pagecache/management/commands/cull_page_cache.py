@@ -1,13 +1,27 @@
-"""Delete expired cached pages, and pages stored under an old generation token."""
+"""Delete expired cached pages and pages stored under an old generation token."""
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.timezone import now
 
+from ...invalidation import GENERATION_TABLE
 from ...middleware import KEY_PREFIX
 from ...models import CacheEntry, Generation
+
+# The counters of PostgreSQL sessions that have ended, added to slot 0 so the sum
+# (the token) stays the same while the table keeps one row per live session.
+FOLD_ENDED_SESSIONS = """
+WITH ended AS (
+    DELETE FROM {table} WHERE slot <> 0
+    AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+    RETURNING "count"
+)
+UPDATE {table} SET "count" = "count" + (SELECT COALESCE(SUM("count"), 0) FROM ended)
+WHERE slot = 0
+"""
 
 
 class Command(BaseCommand):
@@ -18,12 +32,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         cache = caches[settings.PAGE_CACHE_ALIAS]
-        entries = CacheEntry.objects.using(cache._connection().alias)
+        connection = cache._connection()
+        entries = CacheEntry.objects.using(connection.alias)
         with transaction.atomic(using=entries.db):
+            if connection.vendor == "postgresql":
+                table = connection.ops.quote_name(GENERATION_TABLE)
+                with connection.cursor() as cursor:
+                    cursor.execute(FOLD_ENDED_SESSIONS.format(table=table))
             expired, _ = entries.filter(expires__lte=now()).delete()
-            token = Generation.objects.using(entries.db).filter(id=1).first()
+            token = Generation.objects.using(entries.db).aggregate(token=Sum("count"))["token"]
             stale = entries.filter(cache_key__startswith=KEY_PREFIX)
             if token is not None:
-                stale = stale.exclude(value__startswith=f"{token.token}\n")
+                stale = stale.exclude(value__startswith=f"{token}\n")
             outdated, _ = stale.delete()
         self.stdout.write(f"Deleted {expired} expired and {outdated} outdated cached pages.")
