@@ -14,10 +14,9 @@ def unlogged_cache_table(apps, schema_editor):
 
 
 def first_generation(apps, schema_editor):
-    """Start the sum at a random value, so no token repeats one from before a reinstall."""
     Generation = apps.get_model("pagecache", "Generation")
     Generation.objects.using(schema_editor.connection.alias).create(
-        slot=0, count=secrets.randbelow(2**48)
+        id=1, token=secrets.token_hex(8)
     )
 
 
@@ -45,8 +44,11 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Generation",
             fields=[
-                ("slot", models.BigIntegerField(primary_key=True, serialize=False)),
-                ("count", models.BigIntegerField()),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("token", models.CharField(max_length=32)),
             ],
             options={
                 "db_table": "page_cache_generation",
