@@ -35,7 +35,8 @@ def deploy_commands(readme):
     """The honcho line, the build step's commands, and the backup's, as printed."""
     section = deploy_section(readme)
     (honcho,) = re.findall(r"```sh\n(.*?)\n```", section, re.DOTALL)
-    build = re.search(r"\*\*Build\*\*: (.*?) \(", section, re.DOTALL).group(1)
+    # The commands the step opens with: code spans joined by ", then ".
+    build = re.search(r"\*\*Build\*\*: ((?:`[^`]+`(?:,\s+then\s+)?)+)", section).group(1)
     backup = re.search(r"Back it up with\s+`([^`]+)`", section)
     return honcho, re.findall(r"`([^`]+)`", build), backup and backup.group(1)
 
