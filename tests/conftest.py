@@ -44,6 +44,35 @@ def pytest_sessionstart(session):
         )
 
 
+# Roughly how long each test takes (for the answers that weigh least), and how much
+# each answer adds to a project's own suite: the run starts the longest first, so that
+# no long test starts last and holds up the end alone.
+TEST_COSTS = {
+    "test_ci_workflow_passes_on_the_first_push_and_stays_locked": 20,
+    "test_project_suite_passes_on_sqlite_too": 20,
+    "test_the_clock_keeps_firing_through_a_real_postgresql_restart": 15,
+    "test_every_procfile_line_runs_as_a_platform_runs_it": 10,
+    "test_deploy_commands_run_as_printed": 10,
+    "test_both_quick_starts_serve_a_page": 10,
+}
+ANSWER_COSTS = {
+    ("task_queue", "database"): 4,
+    ("scheduler", "clock"): 1.5,
+    ("scheduler", "cron"): 0.5,
+    ("public_site_caching", True): 1,
+    ("database", "postgresql"): 0.5,
+}
+
+
+def pytest_collection_modifyitems(items):
+    def cost(item):
+        answers = item.callspec.params.get("answers", {}) if hasattr(item, "callspec") else {}
+        weight = 1 + sum(v for (k, a), v in ANSWER_COSTS.items() if answers.get(k) == a)
+        return TEST_COSTS.get(item.originalname, 1) * weight
+
+    items.sort(key=cost, reverse=True)
+
+
 def clean_environment(**env):
     """The calling shell's environment less what would leak into a project, plus env."""
     return {**{k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}, **env}
