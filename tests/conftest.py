@@ -46,7 +46,7 @@ def pytest_sessionstart(session):
 
 # Roughly how long each test takes (for the answers that weigh least), and how much
 # each answer adds to a project's own suite: the run starts the longest first, so that
-# no long test starts last and holds up the end alone.
+# no long test starts last and holds up the end alone (with --maxschedchunk 1).
 TEST_COSTS = {
     "test_ci_workflow_passes_on_the_first_push_and_stays_locked": 20,
     "test_project_suite_passes_on_sqlite_too": 20,

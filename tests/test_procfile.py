@@ -272,7 +272,8 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
                     f"from {slug}.queue.tasks import url_check; url_check.enqueue(url={healthz!r})",
                 )
                 queued += 1
-                assert get_json(healthz)[1]["tasks_ready"] == queued
+                if not clock:  # a clock started first may have queued its job already
+                    assert get_json(healthz)[1]["tasks_ready"] == queued
 
             if clock:
                 fired = wait_for(
