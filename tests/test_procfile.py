@@ -26,7 +26,7 @@ WEB_CONCURRENCY = 2  # gunicorn's default is 1
 # The clock runs under faketime, on a time of day CLOCK_LEAD seconds before the first
 # job of the project's real schedule, clearsessions at 03:17 UTC: time to start up.
 FIRST_JOB, FIRST_JOB_TIME = "clearsessions", datetime.time(3, 17)
-CLOCK_LEAD = 20
+CLOCK_LEAD = 30  # seconds; a loaded machine starts Django slowly
 
 
 def procfile(path):
@@ -41,7 +41,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_for(condition, *, what, processes, timeout=30):
+def wait_for(condition, *, what, processes, timeout=60):
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         for name, process in processes.items():
