@@ -1,19 +1,20 @@
-"""Bake projects, give each the exact dependencies it pins, and run its own tools."""
+"""Bake each set of answers once, install it as its README says, and run its own tools."""
 
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import tomllib
 import uuid
-import warnings
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("FEWPARTS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
@@ -26,6 +27,7 @@ LEAKY_VARIABLES = (
     "SECRET_KEY",
     "VIRTUAL_ENV",
     "PYTHONPATH",
+    "PYTEST_ADDOPTS",
     "POSTGRES_RESTART_COMMAND",  # only the one test that restarts PostgreSQL passes it on
 )
 
@@ -42,9 +44,59 @@ def pytest_sessionstart(session):
         )
 
 
+# Roughly how long each test takes (for the answers that weigh least), and how much
+# each answer adds to a project's own suite: the run starts the longest first, so that
+# no long test starts last and holds up the end alone (with --maxschedchunk 1).
+TEST_COSTS = {
+    "test_ci_workflow_passes_on_the_first_push_and_stays_locked": 20,
+    "test_project_suite_passes_on_sqlite_too": 20,
+    "test_the_clock_keeps_firing_through_a_real_postgresql_restart": 15,
+    "test_every_procfile_line_runs_as_a_platform_runs_it": 10,
+    "test_deploy_commands_run_as_printed": 10,
+    "test_both_quick_starts_serve_a_page": 10,
+}
+ANSWER_COSTS = {
+    ("task_queue", "database"): 4,
+    ("scheduler", "clock"): 1.5,
+    ("scheduler", "cron"): 0.5,
+    ("public_site_caching", True): 1,
+    ("database", "postgresql"): 0.5,
+}
+
+
+def pytest_collection_modifyitems(items):
+    def cost(item):
+        answers = item.callspec.params.get("answers", {}) if hasattr(item, "callspec") else {}
+        weight = 1 + sum(v for (k, a), v in ANSWER_COSTS.items() if answers.get(k) == a)
+        return TEST_COSTS.get(item.originalname, 1) * weight
+
+    items.sort(key=cost, reverse=True)
+
+
+def clean_environment(**env):
+    """The calling shell's environment less what would leak into a project, plus env."""
+    return {**{k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}, **env}
+
+
+def render(answers, output_dir):
+    """Render the template with answers into output_dir, ignoring any user config."""
+    output_dir.mkdir(parents=True)
+    config = output_dir.parent / "cookiecutter.yaml"
+    config.write_text(json.dumps({"replay_dir": str(output_dir.parent / "replay")}))
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            extra_context=answers,
+            output_dir=str(output_dir),
+            config_file=str(config),
+        )
+    )
+
+
 @pytest.fixture
 def bake(cookies):
-    """Render the template with some answers and return the project's directory."""
+    """Render the template with some answers into a directory of this test's own."""
 
     def bake(**answers):
         result = cookies.bake(extra_context=answers)
@@ -54,12 +106,21 @@ def bake(cookies):
     return bake
 
 
-class Project:
-    """A baked project and the virtual environment holding exactly what it pins."""
+def skipped_tests(junit_xml):
+    """Each test a pytest run skipped, as 'module.test', with the reason it gave."""
+    return {
+        f"{case.get('classname')}.{case.get('name')}": skipped.get("message", "")
+        for case in ElementTree.parse(junit_xml).iter("testcase")
+        if (skipped := case.find("skipped")) is not None
+    }
 
-    def __init__(self, path, venv):
+
+class Project:
+    """A baked project, installed by `uv sync` into its own .venv as its README says."""
+
+    def __init__(self, path):
         self.path = path
-        self.venv = venv
+        self.venv = path / ".venv"
 
     def run(self, *args, **env):
         """Run a command of the project's environment; fail the test when it fails."""
@@ -70,12 +131,10 @@ class Project:
         return result
 
     def run_unchecked(self, *args, **env):
-        clean = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
-        command = [str(self.venv / "bin" / args[0]), *args[1:]]
         return subprocess.run(
-            command,
+            [str(self.venv / "bin" / args[0]), *args[1:]],
             cwd=self.path,
-            env={**clean, **env},
+            env=clean_environment(**env),
             capture_output=True,
             text=True,
             check=False,
@@ -85,69 +144,118 @@ class Project:
         return self.run("python", "manage.py", *args, **env)
 
     def pytest(self, *args, **env):
-        """The project's own test suite (or part of it), quietly, leaving no cache behind."""
-        return self.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, **env)
+        """The project's own suite (or part of it); the result says which tests it skipped.
+
+        Quietly, leaving no cache behind; -rs prints each skip with its reason.
+        """
+        junit_xml = self.path.parent / f"junit-{uuid.uuid4().hex[:12]}.xml"
+        result = self.run(
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit_xml}",
+            *args,
+            **env,
+        )
+        result.skipped = skipped_tests(junit_xml)
+        return result
 
     def postgres_url(self):
         """A database of its own for one run; pytest-django creates and drops test_<name>."""
         return f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"
 
 
-def pinned_requirements(project_dir):
-    """The project's dependencies and dev group, exactly as its pyproject.toml pins them."""
-    pyproject = tomllib.loads((project_dir / "pyproject.toml").read_text())
-    return sorted(pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"])
+def interpreter_missing(path):
+    """Why `uv sync` cannot install the project at path here, or None when it can.
 
-
-def interpreter_for(version):
-    """The system interpreter for a Python version; the newest there is, with a warning."""
-    for candidate in (version, "3.14", "3.13", "3.12"):
-        found = subprocess.run(
-            ["uv", "python", "find", "--system", candidate],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if found.returncode == 0:
-            if candidate != version:
-                warnings.warn(
-                    f"Python {version} is not installed here: its bake runs on Python {candidate}",
-                    stacklevel=2,
-                )
-            return found.stdout.strip()
-    raise RuntimeError("uv finds no Python 3.12 or newer")
-
-
-def project_venv(path, *, venvs, extra=()):
-    """The shared virtual environment holding exactly what the project at path pins.
-
-    Projects that pin the same set (plus `extra`) share one, made once per checkout
-    by uv (from its cache, in about a second) and kept in the directory `venvs`.
+    uv picks the interpreter from .python-version within requires-python, as
+    `uv sync` will; with downloads off, a version that is not installed is missing.
     """
+    found = subprocess.run(
+        ["uv", "python", "find"],
+        cwd=path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode == 0:
+        return None
     version = (path / ".python-version").read_text().strip()
-    python = interpreter_for(version)
-    requirements = [*pinned_requirements(path), *extra]
-    key = hashlib.sha256("\n".join([python, *requirements]).encode()).hexdigest()[:16]
-    venv = venvs / key
-    with open(venvs / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / "complete").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run(["uv", "venv", "--quiet", "--python", python, venv], check=True)
-            install = ["uv", "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
-            subprocess.run([*install, *requirements], check=True)
-            (venv / "complete").touch()
-    return venv
+    return f"Python {version} is not installed here, and `uv sync` needs it for this project"
+
+
+class Bakes:
+    """Each set of answers rendered once and installed once per test run.
+
+    Every test of a run shares them, across xdist workers: the first to ask bakes
+    under a file lock, the others wait and reuse. `render` stays as generated;
+    `project` is a copy of it that `uv sync` installed, which checks may run in.
+    """
+
+    def __init__(self, root):
+        self.root = root
+
+    def directory(self, answers):
+        key = json.dumps(answers, sort_keys=True)
+        return self.root / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @contextlib.contextmanager
+    def locked(self, directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def render(self, answers):
+        """The project as generated, never run: read it, or copy it to run it."""
+        directory = self.directory(answers)
+        with self.locked(directory):
+            if not (directory / "rendered").exists():
+                shutil.rmtree(directory / "render", ignore_errors=True)
+                render(answers, directory / "render")
+                (directory / "rendered").touch()
+        (path,) = (directory / "render").iterdir()
+        return path
+
+    def project(self, answers):
+        """The project installed by `uv sync`; skips the test if its Python is missing."""
+        source = self.render(answers)
+        directory = self.directory(answers)
+        with self.locked(directory):
+            if (directory / "missing").exists():
+                pytest.skip((directory / "missing").read_text())
+            if not (directory / "synced").exists():
+                if reason := interpreter_missing(source):
+                    (directory / "missing").write_text(reason)
+                    pytest.skip(reason)
+                target = directory / "project" / source.name
+                shutil.rmtree(target.parent, ignore_errors=True)
+                shutil.copytree(source, target)
+                subprocess.run(
+                    ["uv", "sync", "--quiet"], cwd=target, env=clean_environment(), check=True
+                )
+                (directory / "synced").touch()
+        return Project(directory / "project" / source.name)
+
+
+@pytest.fixture(scope="session")
+def bakes(tmp_path_factory, worker_id):
+    """The run's bakes, in a directory every xdist worker of this run shares."""
+    base = tmp_path_factory.getbasetemp()
+    return Bakes((base if worker_id == "master" else base.parent) / "bakes")
 
 
 @pytest.fixture
-def project(bake, request):
-    """Bake with the given answers and attach the shared environment for its pins."""
-    venvs = request.config.cache.mkdir("fewparts-venvs")
+def project(bakes):
+    """The installed project for some answers, shared by every test of this run."""
 
     def make(**answers):
-        path = bake(**answers)
-        return Project(path, project_venv(path, venvs=venvs))
+        return bakes.project(answers)
 
     return make
 

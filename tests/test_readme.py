@@ -1,0 +1,147 @@
+"""The generated README's deploy commands work as printed, in the order printed."""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from .conftest import POSTGRES_URL, clean_environment, interpreter_missing
+from .test_bake import COMBINATIONS
+from .test_ci_workflow import checkout
+from .test_procfile import free_port, group_alive
+
+# The answers that change the Deploy section: the database, and the processes that
+# its honcho line names. Every combination's section is one of these (tested below).
+DEPLOY_ANSWERS = [
+    {"database": database, "task_queue": queue, "scheduler": scheduler}
+    for database in ("sqlite", "postgresql")
+    for queue in ("none", "database")
+    for scheduler in ("none", "clock")
+]
+DEV_GROUP = ("pytest", "ruff")
+
+
+def deploy_section(readme):
+    return re.search(r"\n## Deploy\n(.*?)(?=\n## |\Z)", readme, re.DOTALL).group(1)
+
+
+def deploy_commands(readme):
+    """The honcho line, the build step's commands, and the backup's, as printed."""
+    section = deploy_section(readme)
+    (honcho,) = re.findall(r"```sh\n(.*?)\n```", section, re.DOTALL)
+    # The commands the step opens with: code spans joined by ", then ".
+    build = re.search(r"\*\*Build\*\*: ((?:`[^`]+`(?:,\s+then\s+)?)+)", section).group(1)
+    backup = re.search(r"Back it up with\s+`([^`]+)`", section)
+    return honcho, re.findall(r"`([^`]+)`", build), backup and backup.group(1)
+
+
+def shell(command, *, cwd, env):
+    result = subprocess.run(
+        command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"{command}:\n{result.stdout}{result.stderr}"
+    return result
+
+
+def test_every_deploy_section_is_one_that_is_run(bakes):
+    run = {deploy_section((bakes.render(a) / "README.md").read_text()) for a in DEPLOY_ANSWERS}
+    for combination in COMBINATIONS:
+        readme = (bakes.render(combination.values[0]) / "README.md").read_text()
+        assert deploy_section(readme) in run, combination.id
+
+
+@pytest.mark.parametrize("answers", DEPLOY_ANSWERS, ids=lambda a: "-".join(a.values()))
+def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers):
+    source = bakes.render(answers)
+    clone = tmp_path / source.name
+    checkout(source, clone)
+    if reason := interpreter_missing(clone):
+        pytest.skip(reason)
+    honcho, build, backup = deploy_commands((clone / "README.md").read_text())
+    assert build[0] == "uv sync --locked --no-dev"
+    assert (backup is not None) == (answers["database"] == "sqlite")
+    env = clean_environment()
+    database = None
+    if answers["database"] == "postgresql":
+        # The README's way to name another server or database: DATABASE_URL in .env.
+        database = f"fewparts_{uuid.uuid4().hex[:12]}"
+        psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{POSTGRES_URL}/postgres", "-c"]
+        subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
+        (clone / ".env").write_text(f"DATABASE_URL={POSTGRES_URL}/{database}\n")
+    try:
+        with postgres_lock(shared=True):
+            # The quick start's migrate, which also writes uv.lock, as the README says.
+            shell("uv run manage.py migrate", cwd=clone, env=env)
+            assert (clone / "uv.lock").exists()
+
+            # honcho: every process it names starts, and web serves the home page.
+            port = free_port()
+            log = tmp_path / "honcho.log"
+            with log.open("w") as output:
+                honcho_process = subprocess.Popen(
+                    honcho,
+                    shell=True,
+                    cwd=clone,
+                    env={**env, "PORT": str(port)},
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            try:
+                deadline = time.monotonic() + 60
+                while True:
+                    assert honcho_process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, log.read_text()
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                            assert r.status == 200
+                            break
+                    except OSError:
+                        time.sleep(0.2)
+                names = honcho.split("honcho start", 1)[1].split()
+                for name in names:
+                    assert re.search(rf"{name}\.1 started", log.read_text()), log.read_text()
+                time.sleep(1)  # honcho stops everything when one process exits
+                assert honcho_process.poll() is None, log.read_text()
+            finally:
+                os.killpg(honcho_process.pid, signal.SIGTERM)
+                honcho_process.wait(timeout=30)
+                deadline = time.monotonic() + 30
+                while group_alive(honcho_process.pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                assert not group_alive(honcho_process.pid), "a process outlived honcho"
+
+            # Build: production's packages only, and the static files collected.
+            for command in build:
+                shell(command, cwd=clone, env=env)
+            left = [name for name in DEV_GROUP if (clone / ".venv" / "bin" / name).exists()]
+            assert left == [], "the build step left the dev group installed"
+            assert (clone / "staticfiles" / "staticfiles.json").exists()
+
+            if backup:
+                shell(backup, cwd=clone, env=env)
+                query = "SELECT count(*) FROM django_migrations"
+                counts = [
+                    sqlite3.connect(clone / name).execute(query).fetchone()[0]
+                    for name in ("db.sqlite3", "backup.sqlite3")
+                ]
+                assert counts[0] > 0
+                assert counts[0] == counts[1]
+    finally:
+        if database:
+            subprocess.run(
+                [
+                    *psql,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    f" WHERE datname = '{database}'",
+                ],
+                capture_output=True,
+                check=False,
+            )
+            subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database}"], check=True)
