@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import LEAKY_VARIABLES, TEMPLATE_DIR, interpreter_for
+from .conftest import LEAKY_VARIABLES, TEMPLATE_DIR
 from .test_bake import COMBINATIONS
 from .test_hooks import HOSTILE
 
@@ -218,8 +218,7 @@ def run_project(project, *args):
 
 
 def install_migrate_and_test(project, *pytest_args):
-    python = interpreter_for((project / ".python-version").read_text().strip())
-    run_project(project, "sync", "-q", "--python", python)
+    run_project(project, "sync", "-q")
     run_project(project, "run", "manage.py", "migrate", "-v", "0")
     run_project(project, "run", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args)
 
