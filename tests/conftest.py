@@ -126,7 +126,7 @@ class Project:
         """Run a command of the project's environment; fail the test when it fails."""
         result = self.run_unchecked(*args, **env)
         assert result.returncode == 0, (
-            f"{' '.join(args)} failed in {self.path}:\n{result.stdout}\n{result.stderr}"
+            f"{' '.join(map(str, args))} failed in {self.path}:\n{result.stdout}\n{result.stderr}"
         )
         return result
 

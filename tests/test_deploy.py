@@ -11,11 +11,12 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
-from .conftest import LEAKY_VARIABLES
+from .conftest import LEAKY_VARIABLES, POSTGRES_URL
 from .test_quickstart import free_port, wait_for_200
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -163,17 +164,17 @@ def test_the_dockerfile_passes_hadolint(bake, database):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
-    project, postgres_lock, tmp_path, database
+    bake, postgres_lock, tmp_path, database
 ):
     """The Dockerfile's own steps, in order, on a clean copy; then its command serves."""
-    baked = project(database=database)
-    (baked.path / ".git").mkdir()  # what a working copy has and the image must not
-    (baked.path / "db.sqlite3").write_text("local data")
+    path = bake(database=database)  # a fresh render of its own, which this test changes
+    (path / ".git").mkdir()  # what a working copy has and the image must not
+    (path / "db.sqlite3").write_text("local data")
     clean = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
-    build, final = stages(baked.path / "Dockerfile")
+    build, final = stages(path / "Dockerfile")
 
     # Without uv.lock the build stops with one sentence that says what to do.
-    context = build_context(baked.path, tmp_path / "context-without-lock")
+    context = build_context(path, tmp_path / "context-without-lock")
     (tmp_path / "app-without-lock").mkdir()
     failed = run_build_stage(
         build, context=context, app=tmp_path / "app-without-lock", env=dict(clean)
@@ -184,8 +185,8 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
     )
 
     # With it (the project's first `uv run` writes it), every step passes.
-    subprocess.run(["uv", "lock", "--quiet"], cwd=baked.path, env=clean, check=True)
-    context = build_context(baked.path, tmp_path / "context")
+    subprocess.run(["uv", "lock", "--quiet"], cwd=path, env=clean, check=True)
+    context = build_context(path, tmp_path / "context")
     assert not {".env", ".git", "db.sqlite3", ".venv"} & {p.name for p in context.iterdir()}
     root = Path(tempfile.mkdtemp(prefix="fewparts-image-"))  # readable by another user
     try:
@@ -220,11 +221,11 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
         }
         with postgres_lock(shared=True):
             if database == "postgresql":
-                url = baked.postgres_url()
+                url = f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"
                 name = url.rsplit("/", 1)[1]
                 subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
                 env["DATABASE_URL"] = url
-                release = (baked.path / "Procfile").read_text().split("release: ", 1)[1]
+                release = (path / "Procfile").read_text().split("release: ", 1)[1]
                 subprocess.run(["sh", "-c", release.splitlines()[0]], cwd=app, env=env, check=True)
             before = files_under(app)
             server = subprocess.Popen(

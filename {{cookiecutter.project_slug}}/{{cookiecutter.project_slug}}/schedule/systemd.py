@@ -1,6 +1,6 @@
 """The schedule written as systemd timers, one per job, each starting runjob for its job."""
 
-from .timetable import DAY_NAMES
+from .timetable import DAY_NAMES, EPOCH, cronsim_of
 
 TIMER = """\
 # The {job} job of {jobs_module} ({cron}, in {time_zone}), written by
@@ -27,15 +27,16 @@ def calendar_field(*, written, values):
 def on_calendar(*, timetable, time_zone):
     """The timetable in systemd's calendar syntax: "Mon,Fri *-*-* 03:17:00 UTC"."""
     fields = timetable.fields
+    named = cronsim_of(timetable.expression, EPOCH)  # the values each field names
     weekdays = ""
     if fields["day_of_week"] != "*":
         names = (DAY_NAMES[day].capitalize() for day in sorted(timetable.weekdays))
         weekdays = f"{','.join(names)} "
-    month = calendar_field(written=fields["month"], values=timetable.months)
-    day = calendar_field(written=fields["day"], values=timetable.days)
-    hour = calendar_field(written=fields["hour"], values=timetable.hours)
-    minute = calendar_field(written=fields["minute"], values=timetable.minutes)
-    second = calendar_field(written=fields["second"], values=timetable.seconds)
+    month = calendar_field(written=fields["month"], values=named.months)
+    day = calendar_field(written=fields["day"], values=named.days)
+    hour = calendar_field(written=fields["hour"], values=named.hours)
+    minute = calendar_field(written=fields["minute"], values=named.minutes)
+    second = calendar_field(written=fields["second"], values=named.seconds)
     return f"{weekdays}*-{month}-{day} {hour}:{minute}:{second} {time_zone}"
 
 
