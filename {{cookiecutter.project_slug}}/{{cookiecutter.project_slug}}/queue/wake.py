@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 SQLITE_POLL_SECONDS = 0.05
 
 # inotify(7): the flags, and the head of each event (wd, mask, cookie, name length).
-IN_MODIFY, IN_CREATE, IN_MOVED_TO = 0x2, 0x100, 0x80
+IN_MODIFY, IN_CREATE, IN_MOVED_TO, IN_IGNORED = 0x2, 0x100, 0x80, 0x8000
 IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
 INOTIFY_EVENT = struct.Struct("iIII")
 
@@ -99,15 +99,22 @@ class SqliteWake(Wake):
 
 
 class FileWrites:
-    """Linux's inotify on the database's directory, for writes to the file or its WAL.
+    """Linux's inotify on writes to the database file and its WAL.
 
-    The directory, not the files: SQLite deletes and creates the WAL as connections
-    come and go, and a watch on a deleted file hears nothing more.
+    Each file is watched for writes, and the directory for the WAL's creation only:
+    SQLite deletes and re-creates the WAL as connections come and go, and a busy
+    directory's other files must not wake the worker.
     """
 
-    def __init__(self, fd, names):
+    def __init__(self, libc, fd, database):
+        self.libc = libc
         self.fd = fd
-        self.names = names
+        self.names = {os.path.basename(database) + suffix for suffix in ("", "-wal")}
+        directory = os.path.dirname(os.path.abspath(database))
+        self.directory = self.add(directory, IN_CREATE | IN_MOVED_TO)
+        for name in self.names:
+            self.add(os.path.join(directory, name), IN_MODIFY)
+        self.path = directory
 
     @classmethod
     def watching(cls, database):
@@ -117,40 +124,47 @@ class FileWrites:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-            if fd < 0:
-                return None
-            directory = os.fsencode(os.path.dirname(os.path.abspath(database)))
-            if libc.inotify_add_watch(fd, directory, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0:
-                os.close(fd)
-                return None
         except (AttributeError, OSError):  # no inotify in this libc
             return None
-        name = os.path.basename(database)
-        return cls(fd, {name, f"{name}-wal", f"{name}-journal"})
+        if fd < 0:
+            return None
+        watch = cls(libc, fd, database)
+        if watch.directory < 0:
+            watch.close()
+            return None
+        return watch
+
+    def add(self, path, mask):
+        return self.libc.inotify_add_watch(self.fd, os.fsencode(path), mask)
 
     def wait(self, timeout):
         """Sleep until one of the files is written (True) or the timeout passes (False)."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             readable, _, _ = select.select([self.fd], [], [], left)
-            if readable and self.names.intersection(self.written()):
+            if readable and self.written():
                 return True
         return False
 
     def written(self):
-        """Names of the files that the pending events are about."""
-        names = []
+        """Whether the pending events say a file was written; watch a new WAL."""
+        written = False
         while True:
             try:
                 events = os.read(self.fd, 65536)
             except BlockingIOError:
-                return names
+                return written
             offset = 0
             while offset < len(events):
-                _, _, _, length = INOTIFY_EVENT.unpack_from(events, offset)
+                wd, mask, _, length = INOTIFY_EVENT.unpack_from(events, offset)
                 offset += INOTIFY_EVENT.size
-                names.append(os.fsdecode(events[offset : offset + length].rstrip(b"\0")))
+                name = os.fsdecode(events[offset : offset + length].rstrip(b"\0"))
                 offset += length
+                if wd != self.directory:
+                    written |= not mask & IN_IGNORED  # IN_IGNORED: the file went
+                elif name in self.names:
+                    self.add(os.path.join(self.path, name), IN_MODIFY)
+                    written = True
 
     def close(self):
         os.close(self.fd)

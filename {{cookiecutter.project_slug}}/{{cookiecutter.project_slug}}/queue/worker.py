@@ -52,6 +52,8 @@ class Heartbeat(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self):
+        # A task's time limit (SIGALRM) must interrupt the task's thread, not this one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         while not self.stopping.wait(self.dead_after / 6):
             try:
                 worker_beat(worker_id=self.worker_id, task_id=self.task_id)
@@ -290,8 +292,13 @@ def time_limit(seconds):
         raise TimeLimitExceeded(f"The task ran past its time limit of {seconds:g} s.")
 
     previous = signal.signal(signal.SIGALRM, stop)
+    # The alarm must interrupt this thread: faulthandler's new thread inherits the mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        faulthandler.dump_traceback_later(seconds + max(seconds / 10, 1), exit=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(seconds + max(seconds / 10, 1), exit=True)
     try:
         yield
     finally:
