@@ -51,7 +51,7 @@ def test_tasks_that_cannot_run_fail_with_the_reason_and_the_worker_goes_on(start
     ("task", "runs", "error", "message"),
     [
         (return_datetime, 1, ResultNotStored, "not JSON serializable"),
-        (return_nul, 1, None, ""),  # SQLite stores it; PostgreSQL refuses it: ResultNotStored
+        (return_nul, 1, None, ""),  # stored where the database takes it, else ResultNotStored
         (fail_with_nul, 2, ValueError, r"the third party sent a\x00b"),  # attempts=2
     ],
 )

@@ -1,7 +1,7 @@
 """Store how a task ended; what the database cannot store is stored as a clear error.
 
 A task whose function returned is never run again: a return value that is not JSON,
-or text the database refuses (PostgreSQL takes no NUL character), becomes a FAILED
+or text the database refuses (a NUL character, on some databases), becomes a FAILED
 result that says so. Only a database out of reach raises, for the worker to wait
 out; the function is not called again.
 """

@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 # another connection committed: a pickup waits half of it on average.
 SQLITE_POLL_SECONDS = 0.05
 
+# A commit is written to the WAL file before the WAL's index makes it visible: after
+# a write, look again over these pauses (87 ms in all) before sleeping on.
+SQLITE_SETTLE_PAUSES = (0, 0.002, 0.005, 0.01, 0.02, 0.05)
+
 # inotify(7): the flags, and the head of each event (wd, mask, cookie, name length).
 IN_MODIFY, IN_CREATE, IN_MOVED_TO, IN_IGNORED = 0x2, 0x100, 0x80, 0x8000
 IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
@@ -84,12 +88,22 @@ class SqliteWake(Wake):
         while (left := deadline - time.monotonic()) > 0:
             if self.files is None:
                 time.sleep(min(SQLITE_POLL_SECONDS, left))
+                pauses = (0,)
             elif not self.files.wait(left):
                 return
-            version = self.data_version()
-            if version != self.version:
-                self.version = version
-                return
+            else:
+                pauses = SQLITE_SETTLE_PAUSES
+            for pause in pauses:
+                time.sleep(pause)
+                if self.changed():
+                    return
+
+    def changed(self):
+        version = self.data_version()
+        if version == self.version:
+            return False
+        self.version = version
+        return True
 
     def close(self):
         super().close()
