@@ -1,14 +1,16 @@
 """An index of READY tasks by enqueue time: /healthz finds the oldest in one lookup.
 
 django-tasks-db's own partial index of READY rows orders by priority first, which
-serves the claim and the count but not the oldest.
+serves the claim and the count but not the oldest. status leads, so that SQLite's
+planner, which searches on status=, takes this index and needs no sort; run_after
+makes it cover both queries, which then read no table row.
 """
 
 from django.db import migrations
 
 CREATE = """
-CREATE INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult (enqueued_at)
-WHERE status = 'READY'
+CREATE INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult
+(status, enqueued_at, run_after) WHERE status = 'READY'
 """
 
 DROP = "DROP INDEX IF EXISTS queue_ready_enqueued_idx"
