@@ -59,8 +59,11 @@ class WorkerProcess:
         wait_for(self.registered, what=f"worker {self.process.pid} to start:\n{self.output()}")
 
     def registered(self):
+        """Its heartbeat row is there (it stays if a task then kills the worker at once)."""
+        if Worker.objects.filter(pid=self.process.pid).exists():
+            return True
         assert self.process.poll() is None, f"the worker exited:\n{self.output()}"
-        return Worker.objects.filter(pid=self.process.pid).exists()
+        return False
 
     def output(self):
         return self.log.read_text()
