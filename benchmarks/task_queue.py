@@ -5,7 +5,8 @@ from the `bench` group), then runs this same file inside that environment once p
 queue and prints one table with ratios against RQ's non-forking worker. Everything
 talks to 127.0.0.1 only: PostgreSQL on 5432, Redis on 6379.
 
-    uv run python benchmarks/task_queue.py [--tasks 2000] [--idle-seconds 30] [--rounds 3]
+    uv run python benchmarks/task_queue.py [--tasks 2000] [--idle-seconds 60] [--idle-windows 3]
+        [--rounds 3] [--healthz-rows 5000000]
 
 Measured for each queue:
 - enqueue: one enqueue call as a view makes it (autocommit: the INSERT and its commit,
@@ -14,10 +15,18 @@ Measured for each queue:
   workers already idle, counted from the first task's start to the last one's end;
 - pickup: the delay between enqueue and start for an idle worker, 30 tasks a random
   0.05-0.25 s apart;
-- idle CPU: user + system time of one idle worker over a window, from /proc/<pid>/stat.
+- idle CPU: one idle worker, 10 s after its last task, over --idle-windows windows of
+  --idle-seconds: nanoseconds on CPU of every thread from /proc/<pid>/task/*/schedstat
+  (not /proc/<pid>/stat's 10 ms ticks), min/median/max; on PostgreSQL, the server
+  backends of the worker's connections beside it, measured the same way;
+- /healthz: the queue's figures (apps.get_app_config("queue").health()), median of 50,
+  with 5 task rows and with --healthz-rows (mostly finished, 1% ready).
+
+Every figure is printed as min/median/max over the rounds, ratios too.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -59,8 +68,10 @@ def bench_requirements():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--idle-seconds", type=float, default=30)
-    parser.add_argument("--rounds", type=int, default=3, help="queues take turns; medians")
+    parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--idle-windows", type=int, default=3)
+    parser.add_argument("--healthz-rows", type=int, default=5_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="queues take turns; at least 3")
     options = parser.parse_args()
     sys.path.insert(0, str(TEMPLATE_DIR))
     from tests.conftest import LEAKY_VARIABLES, project_venv
@@ -82,17 +93,15 @@ def main():
                     "--idle-seconds",
                     str(options.idle_seconds),
                 ]
+                command += ["--idle-windows", str(options.idle_windows)]
+                command += ["--healthz-rows", str(options.healthz_rows)]
                 measured = subprocess.run(
                     command, cwd=project, env=env, capture_output=True, text=True, check=False
                 )
                 if measured.returncode != 0:
                     sys.exit(f"measuring {queue} failed:\n{measured.stdout}\n{measured.stderr}")
                 rounds[queue].append(json.loads(measured.stdout.splitlines()[-1]))
-    medians = {
-        queue: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        for queue, runs in rounds.items()
-    }
-    report(medians, tasks=options.tasks, rounds=options.rounds)
+    report(rounds, tasks=options.tasks, rows=options.healthz_rows)
 
 
 ROWS = [
@@ -101,7 +110,12 @@ ROWS = [
     ("{tasks} tasks, 2 workers (tasks/s)", "throughput_2", "{:.0f}"),
     ("pickup of an idle worker, median (ms)", "pickup_median_ms", "{:.1f}"),
     ("pickup of an idle worker, p90 (ms)", "pickup_p90_ms", "{:.1f}"),
-    ("idle worker CPU (% of a core)", "idle_cpu_percent", "{:.3f}"),
+    ("idle worker CPU, median window (% of a core)", "idle_cpu_percent", "{:.3f}"),
+    ("idle worker CPU, lowest window (%)", "idle_cpu_min", "{:.3f}"),
+    ("idle worker CPU, highest window (%)", "idle_cpu_max", "{:.3f}"),
+    ("its server backends' CPU, median window (%)", "idle_backend_cpu_percent", "{:.3f}"),
+    ("/healthz queue figures, 5 rows (us)", "healthz_small_us", "{:.0f}"),
+    ("/healthz queue figures, {rows} rows (us)", "healthz_large_us", "{:.0f}"),
 ]
 
 
@@ -114,30 +128,47 @@ def row(cells, widths):
     return " ".join([label, *figures])
 
 
-def report(figures, *, tasks, rounds):
-    # Compared as printed: /proc counts CPU in ticks, so 0.2 can come out as 0.2000001.
-    figures = {queue: {k: round(v, 3) for k, v in f.items()} for queue, f in figures.items()}
-    sqlite, postgresql, rq = (figures[queue] for queue in QUEUES)
-    print(f"\nMedians of {rounds} rounds; ratios are against RQ + Redis in the same run.\n")
+def spread(values, number):
+    """min/median/max of the rounds, as printed."""
+    values = sorted(values)
+    return "/".join(number.format(v) for v in (values[0], statistics.median(values), values[-1]))
+
+
+def report(rounds, *, tasks, rows):
+    count = len(rounds["rq"])
+    medians = {
+        queue: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for queue, runs in rounds.items()
+    }
+    # Compared as printed, so that a target reads the same as its figure.
+    figures = {queue: {k: round(v, 3) for k, v in f.items()} for queue, f in medians.items()}
+    sqlite, postgresql, _ = (figures[queue] for queue in QUEUES)
+    print(f"\nmin/median/max of {count} rounds; ratios against RQ + Redis in the same round.\n")
     header = ["", "SQLite", "PostgreSQL", "RQ+Redis", "SQLite/RQ", "PG/RQ"]
-    widths = [40, 9, 11, 9, 10, 7]
+    widths = [46, 20, 20, 20, 17, 17]
     print(row(header, widths))
     for label, key, number in ROWS:
-        cells = [label.format(tasks=tasks)]
-        cells += [number.format(figures[queue][key]) for queue in QUEUES]
-        cells += [f"{figures[q][key] / rq[key]:.2f}" if rq[key] else "-" for q in QUEUES[:2]]
+        cells = [label.format(tasks=tasks, rows=f"{rows:,}")]
+        cells += [spread([r.get(key, 0) for r in rounds[q]], number) for q in QUEUES]
+        for queue in QUEUES[:2]:
+            ratios = [
+                ours[key] / theirs[key]
+                for ours, theirs in zip(rounds[queue], rounds["rq"], strict=True)
+                if theirs.get(key)
+            ]
+            cells.append(spread(ratios, "{:.2f}") if ratios else "-")
         print(row(cells, widths))
     targets = [
         (
             "PostgreSQL, 2 workers >= RQ, 2 workers",
-            postgresql["throughput_2"] >= rq["throughput_2"],
+            postgresql["throughput_2"] >= figures["rq"]["throughput_2"],
         ),
         ("PostgreSQL pickup median <= 15 ms", postgresql["pickup_median_ms"] <= 15),
         ("PostgreSQL idle CPU <= 0.2%", postgresql["idle_cpu_percent"] <= 0.2),
         ("SQLite pickup median <= 50 ms", sqlite["pickup_median_ms"] <= 50),
         ("SQLite idle CPU <= 0.5%", sqlite["idle_cpu_percent"] <= 0.5),
     ]
-    print()
+    print("\nTargets, on the medians of the rounds:")
     for target, met in targets:
         print(f"{'met   ' if met else 'MISSED'} {target}")
 
@@ -145,16 +176,34 @@ def report(figures, *, tasks, rounds):
 # The measurements: this file again, run inside the baked project's environment.
 
 
-def cpu_seconds(pid):
-    """User plus system CPU time of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_nanoseconds(pids):
+    """Nanoseconds on CPU so far of every thread of these processes, from schedstat."""
+    total = 0
+    for pid in pids:
+        for thread in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+                total += int((thread / "schedstat").read_text().split()[0])
+    return total
 
 
-def idle_cpu_percent(pid, seconds):
-    before = cpu_seconds(pid)
+def idle_cpu_percent(pids, seconds):
+    """Percent of one core that these processes used over the next `seconds`."""
+    before, start = cpu_nanoseconds(pids), time.monotonic()
     time.sleep(seconds)
-    return (cpu_seconds(pid) - before) / seconds * 100
+    return (cpu_nanoseconds(pids) - before) / (time.monotonic() - start) / 1e9 * 100
+
+
+def idle_windows(worker_pid, *, seconds, windows, backends=list):
+    """The worker's (and its server backends') CPU over several windows, once settled."""
+    time.sleep(10)  # past the start-up and the last task's aftermath
+    worker, server = [], []
+    for _ in range(windows):
+        pids = backends()
+        start = cpu_nanoseconds(pids), time.monotonic()
+        worker.append(idle_cpu_percent([worker_pid], seconds))
+        spent = cpu_nanoseconds(pids) - start[0]
+        server.append(spent / (time.monotonic() - start[1]) / 1e9 * 100)
+    return worker, server
 
 
 def wait_until(condition, *, timeout=300, pause=0.005):
@@ -176,15 +225,20 @@ def median_us(call, *, count=300, warmup=20):
     return statistics.median(timings) * 1e6
 
 
-def summary(*, enqueue_us, throughput, pickups, idle_cpu):
+def summary(*, enqueue_us, throughput, pickups, idle_cpu, backend_cpu, healthz):
     pickups_ms = sorted(seconds * 1000 for seconds in pickups)
     return {
+        "idle_cpu_min": min(idle_cpu),
+        "idle_cpu_max": max(idle_cpu),
+        "idle_backend_cpu_percent": statistics.median(backend_cpu) if backend_cpu else 0,
+        "healthz_small_us": healthz[0],
+        "healthz_large_us": healthz[1],
         "enqueue_us": enqueue_us,
         "throughput_1": throughput[1],
         "throughput_2": throughput[2],
         "pickup_median_ms": statistics.median(pickups_ms),
         "pickup_p90_ms": pickups_ms[int(len(pickups_ms) * 0.9)],
-        "idle_cpu_percent": idle_cpu,
+        "idle_cpu_percent": statistics.median(idle_cpu),
     }
 
 
@@ -259,7 +313,7 @@ class DatabaseQueue:
         self.results.all().delete()
         return tasks / (span["last"] - span["first"]).total_seconds()
 
-    def pickups_and_idle_cpu(self, idle_seconds):
+    def pickups_and_idle_cpu(self, idle_seconds, windows):
         (worker,) = self.start_workers(1)
         time.sleep(1)  # past the start-up work
         pickups = []
@@ -268,10 +322,67 @@ class DatabaseQueue:
             result = self.add.enqueue(n, 1)
             wait_until(lambda result=result: result.refresh() or result.is_finished)
             pickups.append((result.started_at - result.enqueued_at).total_seconds())
-        time.sleep(1)
-        idle = idle_cpu_percent(worker.pid, idle_seconds)
+        backends = self.backend_pids if self.kind == "postgresql" else list
+        idle, server = idle_windows(
+            worker.pid, seconds=idle_seconds, windows=windows, backends=backends
+        )
         stop([worker])
-        return pickups, idle
+        return pickups, idle, server if self.kind == "postgresql" else []
+
+    def backend_pids(self):
+        """The server processes of every connection to the bench database but this one."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def healthz_us(self, rows):
+        """The queue's /healthz figures with 5 task rows, then with `rows` (1% ready)."""
+        from django.apps import apps
+
+        health = apps.get_app_config("queue").health
+        for _ in range(5):
+            self.add.enqueue(1, 2)
+        small = median_us(health, count=50, warmup=5)
+        self.results.all().delete()
+        self.insert_rows(rows)
+        large = median_us(health, count=50, warmup=5)
+        self.results.all().delete()
+        return small, large
+
+    def insert_rows(self, rows):
+        """`rows` task rows in one statement: one in a hundred READY, the rest SUCCESSFUL."""
+        from django.db import connection
+
+        table = self.results.model._meta.db_table
+        if self.kind == "postgresql":
+            numbers = f"generate_series(1, {rows}) AS n"
+            uid, now, later = "gen_random_uuid()", "now()", "'9999-01-01Z'"
+        else:
+            numbers = (
+                f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {rows})"
+                " SELECT n FROM s)"
+            )
+            uid, now, later = (
+                "lower(hex(randomblob(16)))",
+                "datetime('now')",
+                "'9999-01-01 00:00:00'",
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (id, status, enqueued_at, started_at, finished_at,"
+                " args_kwargs, priority, task_path, worker_ids, queue_name, backend_name,"
+                " run_after, return_value, exception_class_path, traceback)"
+                f" SELECT {uid}, CASE WHEN n % 100 = 0 THEN 'READY' ELSE 'SUCCESSFUL' END,"
+                f' {now}, {now}, {now}, \'{{"args": [1, 2], "kwargs": {{}}}}\', 0,'
+                f" 'tests.queue.tasks.add', '[]', 'default', 'default', {later}, NULL, '', ''"
+                f" FROM {numbers}"
+            )
+            cursor.execute(f"ANALYZE {table}")
 
 
 class RedisQueue:
@@ -327,7 +438,10 @@ class RedisQueue:
         stop(running)  # the results expire with their result_ttl
         return tasks / span.total_seconds()
 
-    def pickups_and_idle_cpu(self, idle_seconds):
+    def healthz_us(self, rows):
+        return 0, 0  # RQ has no such figure
+
+    def pickups_and_idle_cpu(self, idle_seconds, windows):
         from rq.job import JobStatus
 
         (worker,) = self.start_workers(1)
@@ -339,10 +453,9 @@ class RedisQueue:
             wait_until(lambda job=job: job.get_status(refresh=True) == JobStatus.FINISHED)
             job.refresh()
             pickups.append((job.started_at - job.enqueued_at).total_seconds())
-        time.sleep(1)
-        idle = idle_cpu_percent(worker.pid, idle_seconds)
+        idle, _ = idle_windows(worker.pid, seconds=idle_seconds, windows=windows)
         stop([worker])
-        return pickups, idle
+        return pickups, idle, []
 
 
 def stop(processes):
@@ -352,18 +465,24 @@ def stop(processes):
         process.wait(timeout=30)
 
 
-def measure(kind, *, tasks, idle_seconds):
+def measure(kind, *, tasks, idle_seconds, idle_windows, healthz_rows):
     sys.path.insert(0, os.getcwd())
     with tempfile.TemporaryDirectory() as tmp:
         queue = RedisQueue() if kind == "rq" else DatabaseQueue(kind, Path(tmp))
         try:
             enqueue_us = queue.enqueue_us()
             throughput = {n: queue.throughput(workers=n, tasks=tasks) for n in (1, 2)}
-            pickups, idle_cpu = queue.pickups_and_idle_cpu(idle_seconds)
+            pickups, idle_cpu, backend_cpu = queue.pickups_and_idle_cpu(idle_seconds, idle_windows)
+            healthz = queue.healthz_us(healthz_rows)
         finally:
             queue.close()
     figures = summary(
-        enqueue_us=enqueue_us, throughput=throughput, pickups=pickups, idle_cpu=idle_cpu
+        enqueue_us=enqueue_us,
+        throughput=throughput,
+        pickups=pickups,
+        idle_cpu=idle_cpu,
+        backend_cpu=backend_cpu,
+        healthz=healthz,
     )
     print(json.dumps(figures))
 
@@ -374,7 +493,15 @@ if __name__ == "__main__":
         parser.add_argument("--measure", choices=QUEUES)
         parser.add_argument("--tasks", type=int)
         parser.add_argument("--idle-seconds", type=float)
+        parser.add_argument("--idle-windows", type=int)
+        parser.add_argument("--healthz-rows", type=int)
         arguments = parser.parse_args()
-        measure(arguments.measure, tasks=arguments.tasks, idle_seconds=arguments.idle_seconds)
+        measure(
+            arguments.measure,
+            tasks=arguments.tasks,
+            idle_seconds=arguments.idle_seconds,
+            idle_windows=arguments.idle_windows,
+            healthz_rows=arguments.healthz_rows,
+        )
     else:
         main()

@@ -209,6 +209,22 @@ def test_the_clock_keeps_firing_through_a_real_postgresql_restart(project, postg
     assert "1 passed" in result.stdout, result.stdout
 
 
+@pytest.mark.skipif(
+    not os.environ.get("POSTGRES_RESTART_COMMAND"),
+    reason="POSTGRES_RESTART_COMMAND (set by .ci/run) names how to restart PostgreSQL",
+)
+def test_the_worker_waits_out_a_real_postgresql_restart(project, postgres_lock):
+    """The project's restart test, restarting the server for real rather than its sessions."""
+    baked = project(database="postgresql", task_queue="database")
+    with postgres_lock(shared=False):
+        result = baked.pytest(
+            "tests/queue/test_postgresql.py",
+            DATABASE_URL=baked.postgres_url(),
+            POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],
+        )
+    assert "1 passed" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("answers", COMBINATIONS)
 def test_procfile_lists_exactly_the_processes_asked_for(bakes, answers):
     path = bakes.render(answers)

@@ -263,6 +263,14 @@ TASKS = {
 # live worker puts the task it was running back in the queue.
 TASK_WORKER_DEAD_AFTER = env.int("TASK_WORKER_DEAD_AFTER", default=30)
 
+# Seconds a task may run before it is stopped and counts as a failed attempt;
+# @task(time_limit=...) sets one task's own.
+TASK_TIME_LIMIT = env.int("TASK_TIME_LIMIT", default=600)
+
+# How many runs a task without @task(attempts=...) gets in all when its worker dies
+# running it (killed, out of memory): a task that kills every worker ends FAILED.
+TASK_DEFAULT_ATTEMPTS = 3
+
 # The third-party service that the example task (/tasks/example) calls.
 TASK_EXAMPLE_URL = env.str("TASK_EXAMPLE_URL", default="https://example.com/")
 {%- if cookiecutter.public_site_caching %}

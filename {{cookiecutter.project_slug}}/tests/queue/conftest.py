@@ -36,28 +36,34 @@ def database_url_for_workers():
 
 
 class WorkerProcess:
-    """`manage.py worker` in its own process, with its output kept in a file."""
+    """`manage.py worker` in its own process, with its output kept in a file.
 
-    def __init__(self, *, log, dead_after):
+    skew runs it with its clock that many seconds behind the database's (skewed_clock.py).
+    """
+
+    def __init__(self, *, log, dead_after, args=(), env=None, skew=None):
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_workers(),
             "TASK_WORKER_DEAD_AFTER": str(dead_after),
+            **(env or {}),
         }
+        command = [sys.executable, "manage.py", "worker", "--no-startup-delay", *args]
+        if skew is not None:
+            command[1:2] = [str(Path(__file__).with_name("skewed_clock.py")), str(skew)]
         self.log = log
         with log.open("w") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "worker", "--no-startup-delay"],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
+                command, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
             )
         wait_for(self.registered, what=f"worker {self.process.pid} to start:\n{self.output()}")
 
     def registered(self):
+        """Its heartbeat row is there (it stays if a task then kills the worker at once)."""
+        if Worker.objects.filter(pid=self.process.pid).exists():
+            return True
         assert self.process.poll() is None, f"the worker exited:\n{self.output()}"
-        return Worker.objects.filter(pid=self.process.pid).exists()
+        return False
 
     def output(self):
         return self.log.read_text()
@@ -77,8 +83,9 @@ def start_worker(transactional_db, tmp_path):
     """Start a worker on the test database; every worker goes at the end of the test."""
     started = []
 
-    def start(*, dead_after=30):
-        worker = WorkerProcess(log=tmp_path / f"worker-{len(started)}.log", dead_after=dead_after)
+    def start(*, dead_after=30, args=(), env=None, skew=None):
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(log=log, dead_after=dead_after, args=args, env=env, skew=skew)
         started.append(worker)
         return worker
 

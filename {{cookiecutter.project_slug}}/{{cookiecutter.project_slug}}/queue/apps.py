@@ -9,10 +9,7 @@ class QueueConfig(AppConfig):
 
     def health(self):
         """What /healthz shows of the queue: how many tasks wait, and the oldest's age."""
-        from .status import queues_ready  # models load only once apps are ready
+        from .status import backlog  # models load only once apps are ready
 
-        ready = queues_ready()
-        return {
-            "tasks_ready": sum(queue.ready for queue in ready),
-            "tasks_oldest_seconds": max((queue.oldest_seconds for queue in ready), default=0),
-        }
+        ready, oldest_seconds = backlog()
+        return {"tasks_ready": ready, "tasks_oldest_seconds": oldest_seconds}

@@ -5,12 +5,13 @@ UPDATE SKIP LOCKED, UPDATE, COMMIT; on SQLite under BEGIN EXCLUSIVE). One UPDATE
 whose WHERE picks the row, RETURNING it, does the same atomically: where rows can be
 locked, the subquery's SKIP LOCKED lets workers pass each other's rows; on SQLite the
 statement holds the write lock from start to end. Same order as django-tasks-db:
-priority, then run_after, then enqueue time.
+priority, then run_after, then enqueue time. Times are the database's, never the
+worker's: a worker whose clock is wrong can neither look dead nor run a task early.
 """
 
 from django.db import connection
+from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from .vendor import vendor_module
@@ -21,10 +22,10 @@ from .vendor import vendor_module
 SQLITE_DIALECT = ("json_insert(worker_ids, '$[#]', %s)", "")
 
 CLAIM = """
-UPDATE {table} SET status = %s, started_at = %s, worker_ids = {append}
+UPDATE {table} SET status = %s, started_at = {now}, worker_ids = {append}
 WHERE id = (
     SELECT id FROM {table}
-    WHERE status = %s AND backend_name = %s AND (run_after = %s OR run_after <= %s){queues}
+    WHERE status = %s AND backend_name = %s AND (run_after = %s OR run_after <= {now}){queues}
     ORDER BY priority DESC, run_after, enqueued_at
     LIMIT 1 {lock}
 )
@@ -38,10 +39,9 @@ def task_claim(*, worker_id, backend_name, queue_names=None, excluded_queue_name
     queue_names None means every queue. Commits at once (autocommit).
     """
     append, lock = claim_dialect()
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     date_max = connection.ops.adapt_datetimefield_value(get_date_max())
-    params = [TaskResultStatus.RUNNING, now, worker_id]
-    params += [TaskResultStatus.READY, backend_name, date_max, now]
+    params = [TaskResultStatus.RUNNING, worker_id]
+    params += [TaskResultStatus.READY, backend_name, date_max]
     queues = ""
     if queue_names is not None:
         queues += f" AND queue_name IN ({', '.join(['%s'] * len(queue_names))})"
@@ -49,8 +49,17 @@ def task_claim(*, worker_id, backend_name, queue_names=None, excluded_queue_name
     if excluded_queue_names:
         queues += f" AND queue_name NOT IN ({', '.join(['%s'] * len(excluded_queue_names))})"
         params += excluded_queue_names
-    sql = CLAIM.format(table=DBTaskResult._meta.db_table, append=append, lock=lock, queues=queues)
+    sql = CLAIM.format(
+        table=DBTaskResult._meta.db_table, now=now_sql(), append=append, lock=lock, queues=queues
+    )
     return next(iter(DBTaskResult.objects.raw(sql, params)), None)
+
+
+def now_sql():
+    """The database's own clock as SQL, as Django's Now() writes it for this database."""
+    compiler = DBTaskResult.objects.all().query.get_compiler(connection=connection)
+    sql, _ = compiler.compile(Now())  # no parameters, on every database
+    return sql
 
 
 def claim_dialect():

@@ -2,22 +2,34 @@
 
 Every worker writes the database's clock into its row every few seconds, with the
 task it is running. A RUNNING task that no live worker claims as its own, and that
-started longer ago than TASK_WORKER_DEAD_AFTER, goes back to READY: its worker was
-killed, lost its machine, or lost the database while saving the result.
+started longer ago than TASK_WORKER_DEAD_AFTER, lost its worker: killed, out of
+memory, crashed, past its time limit, its machine gone, or the database out of its
+reach while saving the result. Its death counts as an attempt: the task goes back to
+READY while it has runs left, and ends FAILED after the last. Every time compared is
+the database's, so a worker whose clock is wrong never looks dead.
 """
 
+import logging
 import os
 import socket
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from .models import Worker
+from .outcome import task_fail
+
+logger = logging.getLogger(__name__)
 
 # Rows of workers silent this long are deleted: their tasks were recovered long ago.
 FORGET_AFTER = timedelta(days=1)
+
+
+class WorkerDied(Exception):
+    """The worker running the task died before the task ended."""
 
 
 def worker_beat(*, worker_id, task_id=None):
@@ -36,8 +48,9 @@ def worker_stopped(*, worker_id):
 def tasks_recover(*, dead_after):
     """Put back in the queue every RUNNING task that no live worker is running.
 
-    Returns how many went back. At-least-once: a task may have done part of its work
-    before its worker died, so tasks must be safe to run again.
+    Returns how many went back; those past their last run end FAILED instead.
+    At-least-once: a task may have done part of its work before its worker died, so
+    tasks must be safe to run again.
     """
     cutoff = Now() - timedelta(seconds=dead_after)
     running_now = Worker.objects.filter(seen_at__gte=cutoff, task_id__isnull=False)
@@ -46,6 +59,32 @@ def tasks_recover(*, dead_after):
         .filter(started_at__lt=cutoff)
         .exclude(id__in=running_now.values("task_id"))
     )
-    recovered = orphans.update(status=TaskResultStatus.READY)
+    recovered = 0
+    for orphan in orphans:
+        # Only if it is still an orphan: another worker may have recovered it meanwhile.
+        still_orphan = orphans.filter(id=orphan.id)
+        runs = len(orphan.worker_ids)
+        try:
+            allowed = runs_allowed(orphan)
+        except Exception as error:  # any reason it cannot run is recorded
+            task_fail(orphan, error, note="Its worker died, and it cannot be run again.")
+            continue
+        if runs < allowed:
+            recovered += still_orphan.update(status=TaskResultStatus.READY)
+            continue
+        died = WorkerDied(
+            f"Its worker died running it, on run {runs} of {allowed} allowed (killed, out"
+            " of memory, crashed or past its time limit): not run again."
+        )
+        logger.error("Task id=%s failed: %s", orphan.id, died)
+        task_fail(orphan, died, only_if=still_orphan)
     Worker.objects.filter(seen_at__lt=Now() - FORGET_AFTER).delete()
     return recovered
+
+
+def runs_allowed(db_task_result):
+    """How many runs this task gets in all, counting those its worker died in."""
+    task = db_task_result.task
+    if hasattr(task, "runs_allowed"):
+        return task.runs_allowed()
+    return settings.TASK_DEFAULT_ATTEMPTS  # a task of another backend class

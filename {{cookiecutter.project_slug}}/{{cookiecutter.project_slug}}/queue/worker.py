@@ -3,27 +3,32 @@
 The stock loop polls once a second, exits when the database goes away, leaves a
 killed worker's task RUNNING for ever and never retries. This one sleeps until the
 database says a task may be ready (wake.py), waits out a database restart, beats a
-heartbeat that lets live workers recover a dead one's task (heartbeat.py), and
-queues a failed task again while it has attempts left (backend.py).
+heartbeat that lets live workers recover a dead one's task (heartbeat.py), stops a
+task past its time limit, stores what cannot be stored as a clear error (outcome.py),
+and queues a failed task again while it has attempts left (backend.py).
 """
 
+import faulthandler
 import logging
+import signal
 import threading
 import time
-from datetime import timedelta
-from traceback import format_exception
+from contextlib import contextmanager
+from functools import partial
 
-from django.core.exceptions import SuspiciousOperation
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, close_old_connections, connections
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.tasks import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
-from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from .claim import claim_dialect, task_claim
 from .heartbeat import tasks_recover, worker_beat, worker_stopped
+from .outcome import task_fail, task_retry, task_succeed
 from .wake import wake_for
 
 logger = logging.getLogger(__name__)
@@ -47,12 +52,14 @@ class Heartbeat(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self):
+        # A task's time limit (SIGALRM) must interrupt the task's thread, not this one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         while not self.stopping.wait(self.dead_after / 6):
             try:
                 worker_beat(worker_id=self.worker_id, task_id=self.task_id)
                 if recovered := tasks_recover(dead_after=self.dead_after):
                     logger.warning("Put %d task(s) of dead workers back in the queue", recovered)
-            except Error:
+            except Exception:  # the heartbeat ends only with the process
                 logger.warning("Heartbeat failed; trying again", exc_info=True)
                 connections_drop()
         connections_drop()
@@ -141,7 +148,9 @@ class Worker(StockWorker):
 
     def claim_in_a_transaction(self):
         """django-tasks-db's own claim, for databases without a one-statement one."""
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        due = Q(run_after=get_date_max()) | Q(run_after__lte=Now())
+        tasks = DBTaskResult.objects.filter(due, status=TaskResultStatus.READY)
+        tasks = tasks.filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:
@@ -151,6 +160,8 @@ class Worker(StockWorker):
                 claimed = tasks.get_locked()
                 if claimed is not None:
                     claimed.claim(self.worker_id)
+                    # The database's clock, as every worker's recovery compares with.
+                    tasks.model.objects.filter(id=claimed.id).update(started_at=Now())
             except OperationalError as error:
                 if not is_locked_database_exception(error):
                     raise
@@ -160,18 +171,19 @@ class Worker(StockWorker):
 
     def wait(self):
         """Sleep until a task may be ready: a commit, the next deferred task, or the interval."""
-        now = timezone.now()
         next_due = (
             DBTaskResult.objects.filter(
-                status=TaskResultStatus.READY, run_after__gt=now, run_after__lt=get_date_max()
+                status=TaskResultStatus.READY, run_after__gt=Now(), run_after__lt=get_date_max()
             )
+            .annotate(now=Now())  # the database's clock, as the claim uses
             .order_by("run_after")
-            .values_list("run_after", flat=True)
+            .values_list("run_after", "now")
             .first()
         )
         timeout = self.interval
         if next_due is not None:
-            timeout = min(timeout, (next_due - now).total_seconds())
+            run_after, now = next_due
+            timeout = min(timeout, (run_after - now).total_seconds())
         self.wake.wait(max(timeout, 0))
         # As Django does between requests: drop connections past CONN_MAX_AGE or
         # broken, once per wake rather than once per task.
@@ -186,46 +198,63 @@ class Worker(StockWorker):
             self._run_tasks += 1
 
     def attempt(self, db_task_result):
-        """Run the task once; on failure, queue it again while it has attempts left."""
+        """Run the task once and store how it ended; on failure, queue it again if it may.
+
+        A task that cannot be run (its queue, module, function or arguments gone) ends
+        FAILED saying why, and the worker goes on with the next.
+        """
         try:
             task = db_task_result.task
             result = db_task_result.task_result
-            task_started.send(sender=type(task.get_backend()), task_result=result)
             args = result.args
             if task.takes_context:
                 args = [TaskContext(task_result=result), *args]
-            value = task.call(*args, **result.kwargs)
-            # Inside the try, so that a return value JSON refuses is recorded as a failure.
-            db_task_result.set_successful(value)
-        except Exception as error:
-            delay = retry_delay(db_task_result)
-            if delay is None:
-                db_task_result.set_failed(error)
-                self.finished(db_task_result)  # here, so that the log shows the traceback
-                return
-            task_retry(db_task_result, error=error, delay=delay)
-            logger.warning(
-                "Task id=%s failed (%s); attempt %d in %.1f s",
-                db_task_result.id,
-                type(error).__name__,
-                len(db_task_result.worker_ids) + 1,
-                delay,
-            )
+            limit = time_limit_of(task)
+            task_started.send(sender=type(task.get_backend()), task_result=result)
+        except Exception as error:  # any reason it cannot run is recorded
+            logger.error("Task id=%s cannot be run: %r", db_task_result.id, error)
+            self.store(partial(task_fail, db_task_result, error, note="It cannot be run."))
+            return
+        try:
+            with time_limit(limit):
+                value = task.call(*args, **result.kwargs)
+        except (Exception, TimeLimitExceeded) as error:
+            self.failed_attempt(db_task_result, task, error)
             return
         except BaseException as error:  # a second SIGTERM or Ctrl-C ends the task
-            db_task_result.set_failed(error)
+            self.store(partial(task_fail, db_task_result, error))
             self.finished(db_task_result)
             return
+        # Returned: from here on the task is never called again, whatever the storing meets.
+        self.store(partial(task_succeed, db_task_result, value))
         self.finished(db_task_result)
+
+    def failed_attempt(self, db_task_result, task, error):
+        delay = task.retry_delay(attempt=len(db_task_result.worker_ids))
+        if delay is None:
+            self.store(partial(task_fail, db_task_result, error))
+            self.finished(db_task_result)  # here, so that the log shows the traceback
+            return
+        self.store(partial(task_retry, db_task_result, error, delay=delay))
+        logger.warning(
+            "Task id=%s failed (%s); attempt %d in %.1f s",
+            db_task_result.id,
+            type(error).__name__,
+            len(db_task_result.worker_ids) + 1,
+            delay,
+        )
+
+    def store(self, save):
+        """Store a task's outcome, waiting for a database that is out of reach."""
+        self.until_database_answers(save)
 
     def finished(self, db_task_result):
         """Tell task_finished receivers (Django logs the outcome) that the task is done."""
         try:
             task_result = db_task_result.task_result
-        except (ImportError, SuspiciousOperation):
-            logger.exception("Task id=%s failed: its function is gone", db_task_result.id)
-            return
-        task_finished.send(sender=type(task_result.task.get_backend()), task_result=task_result)
+            task_finished.send(sender=type(task_result.task.get_backend()), task_result=task_result)
+        except Exception:
+            logger.exception("Task id=%s finished; telling its receivers failed", db_task_result.id)
 
     def stopped(self):
         try:
@@ -244,21 +273,41 @@ def connections_drop():
             logger.debug("Closing a broken connection failed", exc_info=True)
 
 
-def retry_delay(db_task_result):
-    """Seconds until the next attempt of a failed task, or None when it has no more."""
+class TimeLimitExceeded(BaseException):
+    """The task ran past its time limit; a BaseException, so that `except Exception` in the
+    task cannot swallow it."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Stop the task in the main thread after `seconds`, and end the process a tenth later.
+
+    SIGALRM raises TimeLimitExceeded where the task's Python code runs. Code that never
+    returns to Python (a hang inside a C extension) cannot be stopped there: then
+    faulthandler's own thread, which needs no Python, prints every thread's stack and
+    ends the process; the task counts as one whose worker died.
+    """
+
+    def stop(signum, frame):
+        raise TimeLimitExceeded(f"The task ran past its time limit of {seconds:g} s.")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    # The alarm must interrupt this thread: faulthandler's new thread inherits the mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     try:
-        task = db_task_result.task
-    except (ImportError, SuspiciousOperation):
-        return None
-    if not hasattr(task, "retry_delay"):  # a task of another backend class
-        return None
-    return task.retry_delay(attempt=len(db_task_result.worker_ids))
+        faulthandler.dump_traceback_later(seconds + max(seconds / 10, 1), exit=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, previous)
 
 
-def task_retry(db_task_result, *, error, delay):
-    """Put a failed task back in the queue after a delay, keeping its error visible."""
-    db_task_result.status = TaskResultStatus.READY
-    db_task_result.run_after = timezone.now() + timedelta(seconds=delay)
-    db_task_result.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
-    db_task_result.traceback = "".join(format_exception(error))
-    db_task_result.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
+def time_limit_of(task):
+    if hasattr(task, "time_limit_seconds"):
+        return task.time_limit_seconds()
+    return settings.TASK_TIME_LIMIT  # a task of another backend class

@@ -10,7 +10,10 @@ from ...heartbeat import tasks_recover
 
 
 class Command(BaseCommand):
-    help = "Put RUNNING tasks whose worker died back in the queue (READY)."
+    help = (
+        "Put RUNNING tasks whose worker died back in the queue (READY), or mark them FAILED "
+        "once their attempts are spent."
+    )
 
     def handle(self, **options):
         recovered = tasks_recover(dead_after=settings.TASK_WORKER_DEAD_AFTER)

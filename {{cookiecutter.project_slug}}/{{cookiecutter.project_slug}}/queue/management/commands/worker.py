@@ -17,8 +17,9 @@ class Command(DbWorkerCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         # Every queue, and no autoreload: a reload kills the running task halfway.
-        # The interval is only a fallback now: the database wakes an idle worker.
-        parser.set_defaults(queue_name="*", reload=False, interval=5)
+        # The interval is only a fallback now: the database wakes an idle worker, and a
+        # timer the next deferred task. Each look costs an idle worker CPU.
+        parser.set_defaults(queue_name="*", reload=False, interval=30)
 
     def handle(self, *, verbosity, queue_name, exclude_queues, reload, **options):
         self.configure_logging(verbosity)

@@ -1,0 +1,25 @@
+"""An index of READY tasks by enqueue time: /healthz finds the oldest in one lookup.
+
+django-tasks-db's own partial index of READY rows orders by priority first, which
+serves the claim and the count but not the oldest. status leads, so that SQLite's
+planner, which searches on status=, takes this index and needs no sort; run_after
+makes it cover both queries, which then read no table row.
+"""
+
+from django.db import migrations
+
+CREATE = """
+CREATE INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult
+(status, enqueued_at, run_after) WHERE status = 'READY'
+"""
+
+DROP = "DROP INDEX IF EXISTS queue_ready_enqueued_idx"
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("queue", "0001_initial"),
+        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
+    ]
+
+    operations = [migrations.RunSQL(CREATE, DROP)]
