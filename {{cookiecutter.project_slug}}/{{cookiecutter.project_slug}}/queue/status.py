@@ -55,7 +55,7 @@ def backlog():
 
     Two index lookups that read at most READY_COUNT_CAP rows, however many tasks the
     table keeps: the count stops at the cap, and the oldest comes first in the partial
-    index of migration 0002_ready_enqueued_index.
+    index of migration 0003_ready_enqueued_index.
     """
     ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY).filter(
         Q(run_after=get_date_max()) | Q(run_after__lte=Now())

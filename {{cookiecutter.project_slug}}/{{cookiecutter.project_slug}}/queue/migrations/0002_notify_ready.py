@@ -37,9 +37,8 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # After the index, which every project has: one line of migrations, one leaf.
     dependencies = [
-        ("queue", "0002_ready_enqueued_index"),
+        ("queue", "0001_initial"),
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 

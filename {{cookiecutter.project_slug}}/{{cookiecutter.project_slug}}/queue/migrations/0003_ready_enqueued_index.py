@@ -18,7 +18,11 @@ DROP = "DROP INDEX IF EXISTS queue_ready_enqueued_idx"
 
 class Migration(migrations.Migration):
     dependencies = [
+{%- if cookiecutter.database == "postgresql" %}
+        ("queue", "0002_notify_ready"),
+{%- else %}
         ("queue", "0001_initial"),
+{%- endif %}
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 
