@@ -25,6 +25,7 @@ OPTIONAL_PATHS = (
         {"postgresql"},
         [
             "{slug}/queue/postgresql.py",
+            "{slug}/pagecache/postgresql.py",
             "{slug}/queue/migrations/0002_notify_ready.py",
             "tests/queue/test_postgresql.py",
         ],

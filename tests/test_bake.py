@@ -112,6 +112,14 @@ SERVER_ONLY_TESTS = [
         {"database": "postgresql", "public_site_caching": True},
         "tests.test_page_cache.test_a_hit_survives_a_connection_the_server_ended",
     ),
+    *(
+        ({"database": "postgresql", "public_site_caching": True}, f"tests.test_page_cache.{name}")
+        for name in (
+            "test_cull_folds_the_counters_of_ended_sessions_and_keeps_the_token",
+            "test_a_writer_never_waits_for_another_writer_s_transaction",
+            "test_writers_locking_rows_in_opposite_orders_never_deadlock",
+        )
+    ),
     (
         {"database": "postgresql", "scheduler": "clock"},
         "tests.test_clock_postgresql.test_the_clock_keeps_firing_after_postgresql_restarts",

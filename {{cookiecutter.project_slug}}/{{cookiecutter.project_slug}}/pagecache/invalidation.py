@@ -7,11 +7,11 @@ rollback takes it back. Writes made by save(), delete(), the admin, QuerySet.upd
 bulk_create(), bulk_update(), many-to-many changes and raw SQL all reach the database as
 SQL, so none of them can slip past, signals or not.
 
-The token is the sum of one counter per database session (PostgreSQL's backend pid;
-SQLite, which has one writer at a time, uses one counter). A transaction adds 1 to its
-own session's row, so no two open transactions ever lock the same row: the cache adds
-no lock wait and no deadlock between writers. Counters only grow, so every commit that
-changes content changes the sum.
+The token is the sum of one counter per database session (on a database server, one
+row per server session; SQLite, which has one writer at a time, uses one counter). A
+transaction adds 1 to its own session's row, so no two open transactions ever lock the
+same row: the cache adds no lock wait and no deadlock between writers. Counters only
+grow, so every commit that changes content changes the sum.
 
 A statement keeps the cached pages only when it provably reads, or writes only tables
 and fields in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log, the cache's
@@ -22,6 +22,7 @@ import functools
 import itertools
 import logging
 import re
+from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
@@ -53,9 +54,20 @@ TARGET = re.compile(
     rf"\s+(?:ONLY\s+)?({NAME}(?:\s*\.\s*{NAME})*)",
     re.I,
 )
-CTE_TAKERS = {"INSERT", "UPDATE", "DELETE"}
 FIRST_WORD = re.compile(r"[\s(]*(\w+)")
 END_OF_SET = re.compile(r"\b(?:WHERE|FROM|RETURNING)\b", re.I)
+
+
+@functools.cache
+def vendor_module(vendor):
+    """pagecache/<vendor>.py, for what only that database does; None for SQLite's way.
+
+    The generator adds such a module only for the database the project was made for.
+    """
+    try:
+        return import_module(f"{__package__}.{vendor}")
+    except ModuleNotFoundError:
+        return None
 
 
 @functools.cache
@@ -108,14 +120,6 @@ def writes_content(sql):
     (the values travel apart), so each text is read once."""
     text = LITERAL_OR_COMMENT.sub(blank, sql)
     return any(statement_changes_content(part) for part in text.split(";") if part.strip())
-
-
-@functools.lru_cache(maxsize=1024)
-def takes_a_cte(sql):
-    """Whether one PostgreSQL statement can begin with a WITH clause of ours."""
-    text = LITERAL_OR_COMMENT.sub(blank, sql)
-    first = FIRST_WORD.match(text)
-    return ";" not in text and first is not None and first.group(1).upper() in CTE_TAKERS
 
 
 def blank(match):
@@ -183,7 +187,7 @@ def assigned_columns(rest):
 @functools.cache
 def bump_sql(vendor, quote):
     """The upsert that adds 1 to this session's counter."""
-    slot = "pg_backend_pid()" if vendor == "postgresql" else "0"
+    slot = getattr(vendor_module(vendor), "SESSION_SLOT", "0")
     table = quote(GENERATION_TABLE)
     # S608: the only interpolations are a quoted constant table name and the slot.
     return (
@@ -225,10 +229,11 @@ def wipe_pages_on_write(execute, sql, params, many, context):
         return execute(sql, params, many, context)
     # Autocommit would commit the write and the wipe apart, leaving a moment when
     # a request could cache old data under the new token or serve it under the old.
-    if connection.vendor == "postgresql" and takes_a_cte(sql):
-        # One statement, one round trip: the wipe rides along as a data-modifying CTE.
-        bump = bump_sql(connection.vendor, connection.ops.quote_name)
-        return execute(f"WITH page_cache_wipe AS ({bump}) {sql}", params, many, context)
+    with_wipe = getattr(vendor_module(connection.vendor), "with_wipe", None)
+    if with_wipe and (
+        statement := with_wipe(sql, bump_sql(connection.vendor, connection.ops.quote_name))
+    ):
+        return execute(statement, params, many, context)
     if connection.vendor == "sqlite":
         return write_in_a_transaction(execute, sql, params, many, context)
     with transaction.atomic(using=connection.alias):
@@ -324,7 +329,9 @@ def wipe_after_schema_change():
         try:
             with transaction.atomic(using=connection.alias):
                 wipe_pages(connection)
-        except DatabaseError:  # the table as an older migration left it
+        # The table as an older migration left it; the driver's own error, as wipe_pages
+        # speaks to the driver directly.
+        except (DatabaseError, connection.Database.Error):
             logger.info("The page cache's token could not move; deleting every cached page")
     if PAGE_TABLE in tables:
         with connection.cursor() as cursor:

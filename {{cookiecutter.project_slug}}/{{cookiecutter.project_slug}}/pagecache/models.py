@@ -22,7 +22,7 @@ class Generation(models.Model):
     """One counter per database session; the generation token is their sum.
 
     Every transaction that changes content adds 1 to its own session's counter
-    (PostgreSQL's backend pid; 0 on SQLite), so no two open transactions share a row.
+    (a database server's session id; 0 on SQLite), so no two open transactions share a row.
     A cached page is served only while the sum it was stored with is the current one.
     """
 

@@ -7,21 +7,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.timezone import now
 
-from ...invalidation import GENERATION_TABLE
+from ...invalidation import GENERATION_TABLE, vendor_module
 from ...middleware import KEY_PREFIX
 from ...models import CacheEntry, Generation
-
-# The counters of PostgreSQL sessions that have ended, added to slot 0 so the sum
-# (the token) stays the same while the table keeps one row per live session.
-FOLD_ENDED_SESSIONS = """
-WITH ended AS (
-    DELETE FROM {table} WHERE slot <> 0
-    AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-    RETURNING "count"
-)
-UPDATE {table} SET "count" = "count" + (SELECT COALESCE(SUM("count"), 0) FROM ended)
-WHERE slot = 0
-"""
 
 
 class Command(BaseCommand):
@@ -35,10 +23,10 @@ class Command(BaseCommand):
         connection = cache._connection()
         entries = CacheEntry.objects.using(connection.alias)
         with transaction.atomic(using=entries.db):
-            if connection.vendor == "postgresql":
-                table = connection.ops.quote_name(GENERATION_TABLE)
+            fold = getattr(vendor_module(connection.vendor), "fold_ended_sessions", None)
+            if fold:  # a server's ended sessions: their counters join slot 0, the sum stays
                 with connection.cursor() as cursor:
-                    cursor.execute(FOLD_ENDED_SESSIONS.format(table=table))
+                    fold(cursor, connection.ops.quote_name(GENERATION_TABLE))
             expired, _ = entries.filter(expires__lte=now()).delete()
             token = Generation.objects.using(entries.db).aggregate(token=Sum("count"))["token"]
             stale = entries.filter(cache_key__startswith=KEY_PREFIX)
