@@ -106,7 +106,7 @@ OPTIONAL_PATHS = [
 SERVER_ONLY_TESTS = [
     (
         {"database": "postgresql", "task_queue": "database"},
-        "tests.queue.test_postgresql.test_a_worker_survives_losing_its_database_connections",
+        "tests.queue.test_postgresql.test_a_worker_waits_out_a_postgresql_restart",
     ),
     (
         {"database": "postgresql", "public_site_caching": True},
