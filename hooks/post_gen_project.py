@@ -64,7 +64,11 @@ OPTIONAL_PATHS = (
         ],
     ),
     ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
-    ("database", {"sqlite"}, ["{slug}/backup", "tests/test_backup.py"]),
+    (
+        "database",
+        {"sqlite"},
+        ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
+    ),
     ("task_queue", {"database"}, ["deploy/systemd/{slug}-worker.service"]),
     ("scheduler", {"clock"}, ["deploy/systemd/{slug}-clock.service"]),
     (

@@ -90,7 +90,11 @@ OPTIONAL_PATHS = [
     ("task_queue", "database", ["{slug}/queue", "tests/queue"]),
     ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
     ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
-    ("database", "sqlite", ["{slug}/backup", "tests/test_backup.py"]),
+    (
+        "database",
+        "sqlite",
+        ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
+    ),
     ("task_queue", "database", ["deploy/systemd/{slug}-worker.service"]),
     ("scheduler", "clock", ["deploy/systemd/{slug}-clock.service"]),
     (

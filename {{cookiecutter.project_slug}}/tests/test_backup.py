@@ -46,6 +46,8 @@ def manage(*args, database, backups, keep=7, check=True):
         "BACKUP_DIR": str(backups),
         "BACKUP_KEEP": str(keep),
     }
+    if backups is None:  # the default, beside the database file
+        del env["BACKUP_DIR"]
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT_DIR,
@@ -124,6 +126,12 @@ def test_a_backup_during_continuous_writes_holds_exactly_one_committed_state(
         assert committed_before <= committed <= committed_after
     assert writer.poll() is None, "the writer kept writing throughout"
     assert probe(database)[1] > committed_after
+
+
+def test_without_backup_dir_backups_go_beside_the_database_file(database):
+    backup = Path(manage("backup", database=database, backups=None).stdout.strip())
+    assert backup.parent == database.parent / "backups"
+    assert backup.is_file()
 
 
 def test_a_restore_brings_back_exactly_the_backups_rows(database, writer, tmp_path):

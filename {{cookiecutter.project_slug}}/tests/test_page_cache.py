@@ -1051,3 +1051,19 @@ def test_writers_locking_rows_in_opposite_orders_never_deadlock(page):
     two.join(30)
     assert (first_outcome, second_outcome) == ([None], [None])
 {%- endif %}
+
+
+# Expiry
+
+
+@pytest.mark.django_db(transaction=True)  # PostgreSQL's clock stands still in a transaction
+def test_a_page_expires_after_page_cache_seconds(client, page, settings):
+    pages = settings.CACHES[settings.PAGE_CACHE_ALIAS]
+    settings.CACHES = {**settings.CACHES, settings.PAGE_CACHE_ALIAS: {**pages, "TIMEOUT": 3}}
+    assert get(client)["X-Cache"] == "miss"
+    stored = time.monotonic()  # the page expires at most 3 s after this
+    time.sleep(1)
+    assert get(client)["X-Cache"] == "hit"
+    time.sleep(max(0, stored + 3.2 - time.monotonic()))
+    assert get(client)["X-Cache"] == "miss"
+    assert get(client)["X-Cache"] == "hit"  # stored again, for another 3 s

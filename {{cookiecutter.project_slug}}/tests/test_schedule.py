@@ -59,6 +59,7 @@ def test_seconds_are_for_the_clock():
         ("0 4 * * 0", "write day names"),
         ("0 4 * * 1-5", "write day names"),
         ("0 4 * * fri-mon", "a range runs from sun towards sat"),
+        ("0 4 * * sat-sun", "a range runs from sun towards sat"),
         ("0 4 1 * mon", "restrict the day of the month or of the week"),
         ("0 4 * *", "write five fields"),
         ("60 * * * *", "Bad minute"),
