@@ -56,11 +56,12 @@ def test_a_worker_whose_clock_is_a_minute_behind_keeps_its_tasks(start_worker, t
 
 def test_the_heartbeat_survives_an_error_no_database_raises(start_worker, tmp_path):
     runs = tmp_path / "runs.txt"
-    workers = [start_worker(dead_after=1), start_worker(dead_after=1)]
-    result = heartbeat_break.enqueue(str(runs), 3)  # three times dead_after
+    # dead_after long enough that a loaded machine's stall is not taken for a death
+    workers = [start_worker(dead_after=3), start_worker(dead_after=3)]
+    result = heartbeat_break.enqueue(str(runs), 6)  # twice dead_after
     wait_for(lambda: result.refresh() or result.is_finished, what="the task")
     wait_for(lambda: runs.exists(), what="the end of its run")
-    time.sleep(1)  # dead_after: time enough for a recovered copy to start and be seen
+    time.sleep(3)  # dead_after: time enough for a recovered copy to start and be seen
     result.refresh()
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert len(result.worker_ids) == 1

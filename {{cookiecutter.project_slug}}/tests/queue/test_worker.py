@@ -72,9 +72,10 @@ def test_a_task_of_a_killed_worker_goes_back_within_the_stated_bounds(start_work
 
 
 def test_a_long_task_of_a_live_worker_is_never_run_twice(start_worker):
-    start_worker(dead_after=1)
-    start_worker(dead_after=1)
-    result = sleep_then_return.enqueue(3)  # three times as long as dead_after
+    # dead_after long enough that a loaded machine's stall is not taken for a death
+    start_worker(dead_after=3)
+    start_worker(dead_after=3)
+    result = sleep_then_return.enqueue(6)  # twice as long as dead_after
     wait_for(lambda: finished(result), what="the long task")
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert len(result.worker_ids) == 1
