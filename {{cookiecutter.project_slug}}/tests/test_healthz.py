@@ -19,9 +19,9 @@ def test_healthz_answers_200_when_the_database_answers(client):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_healthz_answers_503_when_the_database_does_not(tmp_path):
-    # A database file in a directory that does not exist cannot be opened.
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"}
+def healthz_with(database_url):
+    """GET /healthz in a process of its own whose database is database_url."""
+    env = {**os.environ, "DATABASE_URL": database_url}
     script = (
         "import django, json; django.setup();"
         "from django.test import Client;"
@@ -36,6 +36,20 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
         text=True,
         check=True,
     )
-    status, body = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    # A database file in a directory that does not exist cannot be opened.
+    status, body = healthz_with(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
     assert status == 503
     assert body["status"] == "unavailable"
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def test_healthz_answers_503_when_postgresql_is_down():
+    # Nothing listens on port 1: the server is down, as during a restart.
+    status, body = healthz_with("postgres://postgres@127.0.0.1:1/{{ cookiecutter.project_slug }}")
+    assert status == 503
+    assert body["status"] == "unavailable"
+{%- endif %}
