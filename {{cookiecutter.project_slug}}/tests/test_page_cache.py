@@ -1056,7 +1056,8 @@ def test_writers_locking_rows_in_opposite_orders_never_deadlock(page):
 # Expiry
 
 
-@pytest.mark.django_db(transaction=True)  # PostgreSQL's clock stands still in a transaction
+# A database server's CURRENT_TIMESTAMP stands still within a transaction.
+@pytest.mark.django_db(transaction=True)
 def test_a_page_expires_after_page_cache_seconds(client, page, settings):
     pages = settings.CACHES[settings.PAGE_CACHE_ALIAS]
     settings.CACHES = {**settings.CACHES, settings.PAGE_CACHE_ALIAS: {**pages, "TIMEOUT": 3}}
