@@ -42,9 +42,12 @@ INSTALLED_NAMES = {
 
 # The project's own top-level names, and the directories its .gitignore drops.
 PROJECT_NAMES = {
+    "backups",
     "config",
     "conftest",
     "core",
+    "deploy",
+    "docs",
     "manage",
     "staticfiles",
     "test",

@@ -49,7 +49,7 @@ def test_healthz_answers_503_when_the_database_does_not(tmp_path):
 
 def test_healthz_answers_503_when_postgresql_is_down():
     # Nothing listens on port 1: the server is down, as during a restart.
-    status, body = healthz_with("postgres://postgres@127.0.0.1:1/{{ cookiecutter.project_slug }}")
+    status, body = healthz_with("postgres://postgres@127.0.0.1:1/down")
     assert status == 503
     assert body["status"] == "unavailable"
 {%- endif %}
