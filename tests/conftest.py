@@ -50,7 +50,7 @@ def pytest_sessionstart(session):
 TEST_COSTS = {
     "test_ci_workflow_passes_on_the_first_push_and_stays_locked": 20,
     "test_project_suite_passes_on_sqlite_too": 20,
-    "test_the_clock_keeps_firing_through_a_real_postgresql_restart": 15,
+    "test_a_real_postgresql_restart_is_waited_out": 15,
     "test_every_procfile_line_runs_as_a_platform_runs_it": 10,
     "test_deploy_commands_run_as_printed": 10,
     "test_both_quick_starts_serve_a_page": 10,

@@ -217,32 +217,24 @@ def test_project_suite_passes_on_sqlite_too(project, answers):
     assert set(result.skipped) == expected_skips_on_sqlite(answers), result.stdout
 
 
-@pytest.mark.skipif(
-    not os.environ.get("POSTGRES_RESTART_COMMAND"),
-    reason="POSTGRES_RESTART_COMMAND (set by .ci/run) names how to restart PostgreSQL",
-)
-def test_the_clock_keeps_firing_through_a_real_postgresql_restart(project, postgres_lock):
-    """The project's restart test, restarting the server for real rather than its sessions."""
-    baked = project(database="postgresql", scheduler="clock")
-    with postgres_lock(shared=False):
-        result = baked.pytest(
-            "tests/test_clock_postgresql.py",
-            DATABASE_URL=baked.postgres_url(),
-            POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],
-        )
-    assert "1 passed" in result.stdout, result.stdout
+# The projects' own restart tests, restarting the server for real rather than ending
+# its sessions: (answers that ship the test, the test file).
+RESTART_TESTS = [
+    pytest.param({"scheduler": "clock"}, "tests/test_clock_postgresql.py", id="clock"),
+    pytest.param({"task_queue": "database"}, "tests/queue/test_postgresql.py", id="worker"),
+]
 
 
 @pytest.mark.skipif(
     not os.environ.get("POSTGRES_RESTART_COMMAND"),
     reason="POSTGRES_RESTART_COMMAND (set by .ci/run) names how to restart PostgreSQL",
 )
-def test_the_worker_waits_out_a_real_postgresql_restart(project, postgres_lock):
-    """The project's restart test, restarting the server for real rather than its sessions."""
-    baked = project(database="postgresql", task_queue="database")
+@pytest.mark.parametrize(("answers", "test_file"), RESTART_TESTS)
+def test_a_real_postgresql_restart_is_waited_out(project, postgres_lock, answers, test_file):
+    baked = project(database="postgresql", **answers)
     with postgres_lock(shared=False):
         result = baked.pytest(
-            "tests/queue/test_postgresql.py",
+            test_file,
             DATABASE_URL=baked.postgres_url(),
             POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],
         )
