@@ -820,7 +820,7 @@ def test_a_miss_never_queues_for_sqlite_s_write_lock(server):
     finally:
         locker.wait(timeout=30)
     assert (response.status, response.getheader("X-Cache")) == (200, "miss")
-    assert waited < 2, f"the miss waited {waited:.1f} s for the write lock"
+    assert waited < 4, f"the miss waited {waited:.1f} s of the 5 s write lock"
     for expected in ("miss", "hit"):  # with the lock free, the page is stored as before
         conn.request("GET", "/pages/hello/")
         response = conn.getresponse()
@@ -1014,7 +1014,7 @@ def test_a_writer_never_waits_for_another_writer_s_transaction(page):
         with transaction.atomic():
             Page.objects.filter(pk=page.pk).update(body="a slow edit")
             holding.set()
-            time.sleep(2)
+            time.sleep(5)
 
     thread, outcome = in_thread(long_transaction)
     assert holding.wait(10)
@@ -1023,7 +1023,7 @@ def test_a_writer_never_waits_for_another_writer_s_transaction(page):
     waited = time.monotonic() - started
     thread.join(30)
     assert outcome == [None]
-    assert waited < 1, f"an unrelated insert waited {waited:.2f} s for another transaction"
+    assert waited < 2.5, f"an unrelated insert waited {waited:.2f} s of a 5 s transaction"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")

@@ -87,7 +87,7 @@ def test_sigterm_lets_the_running_task_finish_then_exits(start_worker):
     wait_for(lambda: started(result), what="the task to start")
     start = time.monotonic()
     assert worker.terminate() == 0, worker.output()
-    assert time.monotonic() - start < 1 + 3  # the task's second, then at once
+    assert time.monotonic() - start < 1 + 9  # the task's second, then well before a fallback look
     result.refresh()
     assert result.status == TaskResultStatus.SUCCESSFUL
 
@@ -101,7 +101,7 @@ def test_a_second_sigterm_fails_the_running_task(start_worker):
     start = time.monotonic()
     worker.process.send_signal(signal.SIGTERM)
     worker.process.wait(timeout=10)
-    assert time.monotonic() - start < 3  # not the 30 s the task would sleep
+    assert time.monotonic() - start < 10  # not the 30 s the task would sleep
     result.refresh()
     assert result.status == TaskResultStatus.FAILED
     assert result.errors[0].exception_class is SystemExit
@@ -112,7 +112,7 @@ def test_an_idle_worker_stops_at_once_on_sigterm(start_worker):
     time.sleep(0.5)  # idle, waiting for a task
     start = time.monotonic()
     assert worker.terminate() == 0, worker.output()
-    assert time.monotonic() - start < 3  # at once: not at the next fallback look
+    assert time.monotonic() - start < 10  # not at the next fallback look, 30 s away
     assert "stopped" in worker.output()
 
 
@@ -126,7 +126,9 @@ def test_an_idle_worker_wakes_for_each_new_task_at_once(start_worker):
         result = add.enqueue(1, 1)
         wait_for(lambda result=result: finished(result), what="the task")
         delays.append((result.started_at - result.enqueued_at).total_seconds())
-    assert max(delays) < 0.5, delays  # a 1 s poll: all 25 under 0.5 s once in 30 million runs
+    # A 1 s poll puts a fifth of pickups under 0.2 s: 20 of 25 there is one run in 5 billion.
+    # One stall of a loaded machine is forgiven; a poll is not.
+    assert sum(delay < 0.2 for delay in delays) >= 20, delays
     assert statistics.median(delays) < 0.1, delays
 
 
