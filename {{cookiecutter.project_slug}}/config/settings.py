@@ -80,6 +80,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+{%- if cookiecutter.public_site_caching %}
+    # Early, so that a hit skips sessions, CSRF and the view; after WhiteNoise, which
+    # serves static files first, and SecurityMiddleware, which still adds its headers.
+    "{{ cookiecutter.project_slug }}.pagecache.middleware.PageCacheMiddleware",
+{%- endif %}
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,12 +213,6 @@ INSTALLED_APPS += [
     "{{ cookiecutter.project_slug }}.pages",
     "{{ cookiecutter.project_slug }}.pagecache",
 ]
-# Early, so that a hit skips sessions, CSRF and the view; after WhiteNoise, which
-# serves static files first, and after SecurityMiddleware, which still adds its headers.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
-    "{{ cookiecutter.project_slug }}.pagecache.middleware.PageCacheMiddleware",
-)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Pages only, in a table of their own (created by migrate): wiping pages wipes

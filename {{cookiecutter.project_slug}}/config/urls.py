@@ -1,28 +1,20 @@
-"""URL routes: the home page, the health check and the admin, then each optional app's."""
+"""URL routes: the home page, the health check, the admin and each optional app's."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from {{ cookiecutter.project_slug }}.core import views
-{%- if cookiecutter.public_site_caching %}
-from {{ cookiecutter.project_slug }}.pages import urls as pages_urls
-{%- endif %}
-{%- if cookiecutter.task_queue == "database" %}
-from {{ cookiecutter.project_slug }}.queue import urls as queue_urls
-{%- endif %}
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-]
 {%- if cookiecutter.public_site_caching %}
-
-# Public site caching: the public pages it serves.
-urlpatterns += pages_urls.urlpatterns
+    # Public site caching: the public pages it serves.
+    path("pages/", include("{{ cookiecutter.project_slug }}.pages.urls")),
 {%- endif %}
 {%- if cookiecutter.task_queue == "database" %}
-
-# Task queue: the example page that hands a call to a third party to the worker.
-urlpatterns += queue_urls.urlpatterns
+    # Task queue: the example page that hands a call to a third party to the worker.
+    path("tasks/", include("{{ cookiecutter.project_slug }}.queue.urls")),
 {%- endif %}
+]

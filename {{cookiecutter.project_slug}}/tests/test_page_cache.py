@@ -29,7 +29,6 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.vary import vary_on_cookie
 
 from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
-from {{ cookiecutter.project_slug }}.pages import urls as pages_urls
 from {{ cookiecutter.project_slug }}.pages.models import Page
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -119,7 +118,7 @@ urlpatterns = [
 
 # The project's own URLs without the admin's, which an owner may remove.
 class WithoutAdmin:
-    urlpatterns = pages_urls.urlpatterns
+    urlpatterns = (path("pages/", include("{{ cookiecutter.project_slug }}.pages.urls")),)
 
 
 pytestmark = pytest.mark.urls(__name__)

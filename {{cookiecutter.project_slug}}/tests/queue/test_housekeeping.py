@@ -93,16 +93,16 @@ def test_healthz_reports_ready_tasks_and_the_oldest_age(client):
 
 def test_the_example_page_enqueues_and_answers_at_once(admin_client, settings):
     settings.TASK_EXAMPLE_URL = "http://127.0.0.1:9/"
-    response = admin_client.post(reverse("task_example"))
+    response = admin_client.post(reverse("queue:example"))
     assert response.status_code == 302
     queued = DBTaskResult.objects.get()
     assert queued.task_path == url_check.module_path
     assert queued.status == TaskResultStatus.READY
     assert queued.args_kwargs["kwargs"] == {"url": "http://127.0.0.1:9/"}
-    assert b"READY" in admin_client.get(reverse("task_example")).content
+    assert b"READY" in admin_client.get(reverse("queue:example")).content
 
 
 def test_the_example_page_is_for_staff_only(client):
-    assert client.post(reverse("task_example")).status_code == 302
+    assert client.post(reverse("queue:example")).status_code == 302
     assert not DBTaskResult.objects.exists()
     assert not Worker.objects.exists()

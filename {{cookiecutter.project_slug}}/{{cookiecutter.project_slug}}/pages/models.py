@@ -18,4 +18,4 @@ class Page(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("page_detail", kwargs={"slug": self.slug})
+        return reverse("pages:detail", kwargs={"slug": self.slug})

@@ -1,10 +1,11 @@
-"""URL routes of the public pages, added to config/urls.py."""
+"""URL routes of the public pages; config/urls.py mounts them under pages/."""
 
 from django.urls import path
 
 from . import views
 
+app_name = "pages"
 urlpatterns = [
-    path("pages/", views.page_list, name="page_list"),
-    path("pages/<slug:slug>/", views.page_detail, name="page_detail"),
+    path("", views.page_list, name="list"),
+    path("<slug:slug>/", views.page_detail, name="detail"),
 ]

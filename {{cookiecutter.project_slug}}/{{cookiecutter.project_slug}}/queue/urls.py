@@ -1,9 +1,10 @@
-"""URL route of the task queue's example page, added to config/urls.py."""
+"""URL route of the task queue's example page; config/urls.py mounts it under tasks/."""
 
 from django.urls import path
 
 from . import views
 
+app_name = "queue"
 urlpatterns = [
-    path("tasks/example", views.example, name="task_example"),
+    path("example", views.example, name="example"),
 ]

@@ -15,7 +15,7 @@ def example(request):
     """POST enqueues the call and redirects; GET lists the latest calls and how they went."""
     if request.method == "POST":
         url_check.enqueue(url=settings.TASK_EXAMPLE_URL)
-        return redirect("task_example")
+        return redirect("queue:example")
     latest = DBTaskResult.objects.filter(task_path=url_check.module_path).order_by("-enqueued_at")
     return render(
         request, "queue/example.html", {"results": latest[:10], "url": settings.TASK_EXAMPLE_URL}
