@@ -1,7 +1,11 @@
 """URL routes: the home page, the health check, the admin and each optional app's."""
 
 from django.contrib import admin
+{%- if cookiecutter.public_site_caching or cookiecutter.task_queue == "database" %}
 from django.urls import include, path
+{%- else %}
+from django.urls import path
+{%- endif %}
 
 from {{ cookiecutter.project_slug }}.core import views
 
