@@ -233,10 +233,10 @@ PAGE_CACHE_IGNORED_COOKIES = [
 ]
 # Writes that are not content and keep the cached pages: an app label, a model, or a
 # model's field (an UPDATE that sets only such fields). Anything else wipes them.
+# The project's apps name their own bookkeeping (AppConfig.bookkeeping) besides.
 PAGE_CACHE_IGNORED_WRITES = [
     "sessions",
     "admin.LogEntry",
-    "pagecache",
     "users.User.last_login",  # written at every sign-in
 ]
 {%- endif %}
@@ -272,12 +272,6 @@ TASK_DEFAULT_ATTEMPTS = 3
 
 # The third-party service that the example task (/tasks/example) calls.
 TASK_EXAMPLE_URL = env.str("TASK_EXAMPLE_URL", default="https://example.com/")
-{%- if cookiecutter.public_site_caching %}
-
-# The queue's bookkeeping (tasks, results, worker heartbeats) is not content: it
-# keeps the cached pages. What a task writes to other tables still wipes them.
-PAGE_CACHE_IGNORED_WRITES += ["django_tasks_database", "queue"]
-{%- endif %}
 {%- endif %}
 {%- if cookiecutter.scheduler != "none" %}
 
@@ -297,11 +291,6 @@ DORMANT_USER_DAYS = env.int("DORMANT_USER_DAYS", default=None)
 # The clock logs each start and each job itself; APScheduler's own lines would say it
 # twice. Its warnings (a job that failed, or ran late) still show.
 LOGGING["loggers"]["apscheduler"] = {"level": "WARNING"}
-{%- endif %}
-{%- if cookiecutter.public_site_caching %}
-
-# Claiming a job's time is bookkeeping, not content: it keeps the cached pages.
-PAGE_CACHE_IGNORED_WRITES += ["schedule"]
 {%- endif %}
 {%- endif %}
 

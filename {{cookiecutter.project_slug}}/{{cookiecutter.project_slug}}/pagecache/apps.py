@@ -10,6 +10,8 @@ class PageCacheConfig(AppConfig):
     name = "{{ cookiecutter.project_slug }}.pagecache"
     label = "pagecache"
     verbose_name = "page cache"
+    # What this app writes is not content (AppConfig.bookkeeping, read by the cache).
+    bookkeeping = ("pagecache",)
 
     def ready(self):
         from . import invalidation

@@ -14,8 +14,9 @@ same row: the cache adds no lock wait and no deadlock between writers. Counters 
 grow, so every commit that changes content changes the sum.
 
 A statement keeps the cached pages only when it provably reads, or writes only tables
-and fields in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log, the cache's
-own tables...). Anything not understood wipes them.
+and fields in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log...) or in an
+app's `bookkeeping` (the cache's own tables, the queue's...). Anything not understood
+wipes them.
 """
 
 import functools
@@ -74,7 +75,8 @@ def vendor_module(vendor):
 def ignored_writes():
     """(tables whose writes never wipe, {table: columns an UPDATE may set without wiping})."""
     tables, columns = {PAGE_TABLE, GENERATION_TABLE}, {}
-    for entry in settings.PAGE_CACHE_IGNORED_WRITES:
+    declared = (getattr(config, "bookkeeping", ()) for config in apps.get_app_configs())
+    for entry in itertools.chain(settings.PAGE_CACHE_IGNORED_WRITES, *declared):
         parts = entry.split(".")
         if len(parts) == 1:
             models = apps.get_app_config(entry).get_models(include_auto_created=True)

@@ -6,6 +6,9 @@ from django.apps import AppConfig
 class QueueConfig(AppConfig):
     name = "{{ cookiecutter.project_slug }}.queue"
     label = "queue"
+    # Tables whose writes are the app's bookkeeping, not content that pages show:
+    # tasks, results and worker heartbeats. What a task writes elsewhere is content.
+    bookkeeping = ("django_tasks_database", "queue")
 
     def health(self):
         """What /healthz shows of the queue: how many tasks wait, and the oldest's age."""
