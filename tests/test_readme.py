@@ -41,6 +41,13 @@ def deploy_commands(readme):
     return honcho, tuple(re.findall(r"`([^`]+)`", build)), backups and backups.group(1)
 
 
+def postgresql_backup_block(readme):
+    """The Backups section's pg_dump and pg_restore lines, as printed; None on SQLite."""
+    section = re.search(r"\n## Backups\n(.*?)(?=\n## |\Z)", readme, re.DOTALL).group(1)
+    block = re.search(r"```sh\n(pg_dump [^`]*)```", section)
+    return block and block.group(1).splitlines()
+
+
 def shell(command, *, cwd, env):
     result = subprocess.run(
         command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, check=False
@@ -73,10 +80,11 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
     if answers["database"] == "postgresql":
         # The README's way to name another server or database: DATABASE_URL in .env.
         database = f"fewparts_{uuid.uuid4().hex[:12]}"
+        database_url = f"{POSTGRES_URL}/{database}"
         psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{POSTGRES_URL}/postgres", "-c"]
         subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
         with (clone / ".env").open("a") as dotenv:
-            dotenv.write(f"DATABASE_URL={POSTGRES_URL}/{database}\n")
+            dotenv.write(f"DATABASE_URL={database_url}\n")
     try:
         with postgres_lock(shared=True):
             # The quick start's migrate, which also writes uv.lock, as the README says.
@@ -136,6 +144,8 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
                 ]
                 assert counts[0] > 0
                 assert counts[0] == counts[1]
+            if database:
+                restore_after_a_change(clone, env={**env, "DATABASE_URL": database_url})
     finally:
         if database:
             subprocess.run(
@@ -148,3 +158,26 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
                 check=False,
             )
             subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database}"], check=True)
+
+
+def restore_after_a_change(clone, *, env):
+    """The README's pg_dump, a change, its pg_restore: the data is the dump's again."""
+    dump, restore = postgresql_backup_block((clone / "README.md").read_text())
+    psql = ["psql", "-q", "-At", "-v", "ON_ERROR_STOP=1", env["DATABASE_URL"], "-c"]
+
+    def groups():
+        result = subprocess.run(
+            [*psql, "SELECT name FROM auth_group ORDER BY name"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.split()
+
+    subprocess.run([*psql, "INSERT INTO auth_group (name) VALUES ('kept')"], check=True)
+    shell(dump, cwd=clone, env=env)
+    subprocess.run([*psql, "DELETE FROM auth_group"], check=True)
+    subprocess.run([*psql, "INSERT INTO auth_group (name) VALUES ('later')"], check=True)
+    assert groups() == ["later"]
+    shell(restore, cwd=clone, env=env)
+    assert groups() == ["kept"]

@@ -206,3 +206,17 @@ def test_a_bad_file_is_refused_and_the_live_database_untouched(database, tmp_pat
     assert message.count(". ") == 0, "one sentence"
     assert fingerprint(database) == before
     assert probe(database)[0] == [7]
+
+
+def test_a_backup_older_than_some_migrations_is_restored_and_says_so(database, tmp_path):
+    backups = tmp_path / "backups"
+    # The site as it was before its code's last admin migration.
+    manage("migrate", "admin", "0002", "--no-input", database=database, backups=backups)
+    backup = Path(manage("backup", database=database, backups=backups).stdout.strip())
+    manage("migrate", "--no-input", database=database, backups=backups)
+    result = manage("restore", str(backup), database=database, backups=backups)
+    assert "predates 1 migration(s) of this code: run migrate." in result.stdout
+    unapplied = manage("migrate", "--check", database=database, backups=backups, check=False)
+    assert unapplied.returncode == 1, "the restored database is the older one"
+    manage("migrate", "--no-input", database=database, backups=backups)
+    manage("migrate", "--check", database=database, backups=backups)
