@@ -8,7 +8,10 @@ def vendor_module(connection):
 
     The generator adds such a module only for the database the project was made for.
     """
+    name = f"{__package__}.{connection.vendor}"
     try:
-        return import_module(f"{__package__}.{connection.vendor}")
-    except ModuleNotFoundError:
+        return import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:  # the module is there but needs something missing
+            raise
         return None
