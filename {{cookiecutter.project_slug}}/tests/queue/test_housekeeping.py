@@ -106,3 +106,11 @@ def test_the_example_page_is_for_staff_only(client):
     assert client.post(reverse("queue:example")).status_code == 302
     assert not DBTaskResult.objects.exists()
     assert not Worker.objects.exists()
+
+
+def test_the_admin_lists_every_task_result(admin_client):
+    rows = [task_row(status=status) for status in TaskResultStatus]
+    changelist = reverse("admin:django_tasks_database_dbtaskresult_changelist")
+    page = admin_client.get(changelist, {"all": ""}).content.decode()
+    for row in rows:
+        assert str(row.id) in page, row.status
