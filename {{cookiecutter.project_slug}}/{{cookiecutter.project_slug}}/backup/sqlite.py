@@ -1,5 +1,8 @@
 """Copy the live SQLite database to a checked file, and bring one back.
 
+Machinery the template keeps up to date; BACKUP_DIR and BACKUP_KEEP in
+config/settings.py tune it.
+
 A copy of the file by the file system is not a backup: while the site writes, recent
 commits wait in the -wal file and a checkpoint may rewrite pages halfway through the
 copy. SQLite's backup API copies every page inside one read transaction instead, so

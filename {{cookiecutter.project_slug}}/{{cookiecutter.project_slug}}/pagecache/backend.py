@@ -1,5 +1,8 @@
 """DatabaseCache with one statement per read or write, no table count, no silent loss.
 
+Machinery the template keeps up to date; tune it with the PAGE_CACHE_ settings in
+config/settings.py.
+
 Django's DatabaseCache counts the whole table on every write (COUNT(*) grows with the
 table), reads with an IN query plus a separate delete of expired rows, and swallows
 database errors. This subclass keeps its table layout and API but:

@@ -1,5 +1,8 @@
 """Wipe the cached pages in the same transaction as any write that may change content.
 
+Machinery the template keeps up to date; tune it with the PAGE_CACHE_ settings in
+config/settings.py.
+
 Every SQL statement of every connection passes through `wipe_pages_on_write`. One that
 may write to a content table first moves the generation token on, inside the same
 transaction: the new token becomes visible exactly when the change commits, and a

@@ -1,5 +1,8 @@
 """Serve whole pages to anonymous visitors from the page cache, and store them on a miss.
 
+Machinery the template keeps up to date; tune it with the PAGE_CACHE_ settings in
+config/settings.py.
+
 A hit costs one database statement: it reads the current generation token and the page
 together, and the page is stored as text (token, request, headers, body), so nothing is
 unpickled. Every response that reaches this middleware says X-Cache: hit or miss; static

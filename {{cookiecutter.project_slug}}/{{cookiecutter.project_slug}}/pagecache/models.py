@@ -1,4 +1,8 @@
-"""The page cache's two tables, created by migrate like any other."""
+"""The page cache's two tables, created by migrate like any other.
+
+Machinery the template keeps up to date; tune it with the PAGE_CACHE_ settings in
+config/settings.py.
+"""
 
 from django.db import models
 

@@ -1,4 +1,8 @@
-"""django-tasks-db's backend, whose tasks can declare their attempts, waits and time limit."""
+"""django-tasks-db's backend, whose tasks can declare their attempts, waits and time limit.
+
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+"""
 
 from dataclasses import dataclass
 

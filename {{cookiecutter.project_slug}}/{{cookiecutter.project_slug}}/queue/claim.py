@@ -1,5 +1,8 @@
 """Claim the most urgent ready task in one statement, in one round trip.
 
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+
 django-tasks-db claims in a transaction of four statements (BEGIN, SELECT ... FOR
 UPDATE SKIP LOCKED, UPDATE, COMMIT; on SQLite under BEGIN EXCLUSIVE). One UPDATE
 whose WHERE picks the row, RETURNING it, does the same atomically: where rows can be

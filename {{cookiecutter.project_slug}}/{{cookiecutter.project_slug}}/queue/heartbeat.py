@@ -1,5 +1,8 @@
 """Heartbeats of running workers, and the recovery of tasks whose worker died.
 
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+
 Every worker writes the database's clock into its row every few seconds, with the
 task it is running. A RUNNING task that no live worker claims as its own, and that
 started longer ago than TASK_WORKER_DEAD_AFTER, lost its worker: killed, out of

@@ -1,4 +1,8 @@
-"""The workers that are running, known by the heartbeat each one keeps writing."""
+"""The workers that are running, known by the heartbeat each one keeps writing.
+
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+"""
 
 from django.db import models
 from django.db.models.functions import Now

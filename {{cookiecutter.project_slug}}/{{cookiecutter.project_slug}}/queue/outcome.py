@@ -1,5 +1,8 @@
 """Store how a task ended; what the database cannot store is stored as a clear error.
 
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+
 A task whose function returned is never run again: a return value that is not JSON,
 or text the database refuses (a NUL character, on some databases), becomes a FAILED
 result that says so. Only a database out of reach raises, for the worker to wait

@@ -1,5 +1,8 @@
 """What only PostgreSQL needs: the LISTEN that wakes a worker, and the claim's SQL.
 
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+
 The trigger of migration 0002 sends the NOTIFY, which PostgreSQL delivers when the
 enqueuing transaction commits: a rolled-back enqueue wakes nobody. LISTEN needs a
 session of its own: point DATABASE_URL past a transaction-pooling PgBouncer.

@@ -1,4 +1,8 @@
-"""What the queue holds right now, for /healthz and `manage.py queue_status`."""
+"""What the queue holds right now, for /healthz and `manage.py queue_status`.
+
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+"""
 
 from dataclasses import dataclass
 

@@ -1,4 +1,8 @@
-"""Find the module of what only one database needs, when this project has one."""
+"""Find the module of what only one database needs, when this project has one.
+
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+"""
 
 from importlib import import_module
 

@@ -1,5 +1,8 @@
 """How an idle worker sleeps until a task may be ready, without polling the task table.
 
+Machinery the template keeps up to date; your tasks go in your apps' tasks.py, as
+queue/tasks.py shows.
+
 Each database has its own way: SQLite's is below; another database's comes with its
 module (vendor.py), and one without any gets a plain sleep. Every way keeps a fallback
 timeout for deferred tasks and missed signals.

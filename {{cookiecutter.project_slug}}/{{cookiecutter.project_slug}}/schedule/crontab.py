@@ -1,4 +1,7 @@
-"""The schedule written as a crontab, for cron to run each job through runjob."""
+"""The schedule written as a crontab, for cron to run each job through runjob.
+
+Machinery the template keeps up to date; your jobs go in schedule/jobs.py.
+"""
 
 HEADER = """\
 # The schedule of {jobs_module}, as a crontab: the tests fail when the two

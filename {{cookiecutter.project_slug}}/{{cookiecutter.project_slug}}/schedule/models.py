@@ -1,4 +1,7 @@
-"""The database guard: the latest scheduled time each job was claimed for."""
+"""The database guard: the latest scheduled time each job was claimed for.
+
+Machinery the template keeps up to date; your jobs go in schedule/jobs.py.
+"""
 
 from django.db import models
 from django.utils import timezone

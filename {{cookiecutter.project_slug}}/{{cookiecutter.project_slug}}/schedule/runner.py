@@ -1,4 +1,7 @@
-"""Run a job for its latest scheduled time, once across every clock and cron host."""
+"""Run a job for its latest scheduled time, once across every clock and cron host.
+
+Machinery the template keeps up to date; your jobs go in schedule/jobs.py.
+"""
 
 import logging
 import time

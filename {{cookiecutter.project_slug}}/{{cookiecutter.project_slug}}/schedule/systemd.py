@@ -1,4 +1,7 @@
-"""The schedule written as systemd timers, one per job, each starting runjob for its job."""
+"""The schedule written as systemd timers, one per job, each starting runjob for its job.
+
+Machinery the template keeps up to date; your jobs go in schedule/jobs.py.
+"""
 
 from .timetable import DAY_NAMES, EPOCH, cronsim_of
 

@@ -1,5 +1,7 @@
 """Jobs and their cron timetables, read by cronsim alike for cron and for the clock.
 
+Machinery the template keeps up to date; your jobs go in schedule/jobs.py.
+
 cronsim follows Debian cron, daylight-saving time included: a job at a fixed time
 (neither minute nor hour starting with *) runs once on the night clocks go back, and
 right after the change if its time was skipped; any other job fires by the clock on
