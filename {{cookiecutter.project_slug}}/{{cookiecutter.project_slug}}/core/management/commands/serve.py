@@ -68,8 +68,11 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 def end_with_parent(signum, parent):
     """Have the kernel send signum to this process when parent (its parent) ends.
 
-    If parent ended before this took hold, act on it at once.
+    If parent ended before this took hold, act on it at once. Linux only: elsewhere a
+    killed serve leaves its parts running.
     """
+    if not sys.platform.startswith("linux"):
+        return
     if LIBC.prctl(PR_SET_PDEATHSIG, signum) != 0:
         error = ctypes.get_errno()
         raise OSError(error, os.strerror(error))
