@@ -46,7 +46,7 @@ from django.db import connection
 {%- endif %}
 
 # Each part, as its Procfile line runs it, on this Python (no PATH, no shell of its own).
-CHILDREN = (
+CHILDREN = [
     ("web", ["-m", "gunicorn", "config.wsgi", "--access-logfile", "-"]),
 {%- if cookiecutter.task_queue == "database" %}
     ("worker", ["manage.py", "worker"]),
@@ -54,7 +54,7 @@ CHILDREN = (
 {%- if cookiecutter.scheduler == "clock" %}
     ("clock", ["manage.py", "clock"]),
 {%- endif %}
-)
+]
 {%- if tree %}
 
 # Seconds the parts get after SIGTERM before SIGKILL: gunicorn's own graceful timeout (30 s)
@@ -210,6 +210,7 @@ class Command(BaseCommand):
         signal.alarm(0)
         sys.exit(tree.exit_status())
 {%- else %}
-        (_, arguments), = CHILDREN
-        os.execv(sys.executable, [sys.executable, *arguments])
+        [(_, arguments)] = CHILDREN
+        # This process becomes gunicorn: signals reach it, and nothing of serve is left.
+        os.execv(sys.executable, [sys.executable, *arguments])  # noqa: S606 (no shell wanted)
 {%- endif %}
