@@ -173,8 +173,11 @@ class Command(BaseCommand):
     help = (
         "Run the site on this machine as one command: "
         + ", ".join(name for name, _ in CHILDREN)
-        + ". On SQLite it first applies migrations itself; on PostgreSQL it does not "
-        "(the Procfile's release step does, once per deploy)."
+{%- if cookiecutter.database == "sqlite" %}
+        + ". It first applies the migrations itself, once, before anything starts."
+{%- else %}
+        + ". It does not migrate: the Procfile's release step does, once per deploy."
+{%- endif %}
 {%- if tree %}
         " SIGTERM or Ctrl-C stops every part, each finishing what it runs, and exits 0; "
         "a part that ends takes the rest down, with a non-zero exit."
