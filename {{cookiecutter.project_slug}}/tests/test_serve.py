@@ -73,8 +73,9 @@ def database(live_database_url):
 def test_a_part_that_dies_takes_the_whole_tree_down(serve, database, part):
     server = serve(env=database)
     os.kill(server.pid_of(part), signal.SIGKILL)
-    # Well below the grace period (30 s) that a stop waits for, well above a stall.
-    assert server.process.wait(timeout=15) != 0
+    # Well below the grace period (30 s) that a stop waits for, and than gunicorn's workers
+    # take to notice that their gunicorn is gone (15 s); well above a stall.
+    assert server.process.wait(timeout=10) != 0
     wait_for(lambda: not server.left(), timeout=15, what="the whole tree to end")
 
 
