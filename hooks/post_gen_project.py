@@ -64,6 +64,7 @@ OPTIONAL_PATHS = (
         ],
     ),
     ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
+    ("database", {"sqlite"}, ["tests/queue/test_serve.py"]),
     (
         "database",
         {"sqlite"},

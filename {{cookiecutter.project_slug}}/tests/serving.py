@@ -1,0 +1,137 @@
+{%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
+"""`manage.py serve` in a process of its own, with every process of its tree kept in view."""
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition, *, timeout, what):
+    """Check condition every 50 ms until it holds; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.05)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def alive(pid):
+    """The process exists and is no zombie (a zombie runs nothing and holds nothing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def descendants(pid):
+    """Every process below pid, from the children that Linux lists for each thread."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+        for child in map(int, children):
+            found += [child, *descendants(child)]
+    return found
+
+
+class Serve:
+    """`manage.py serve` on a port of its own; its output goes to log."""
+
+    def __init__(self, *, log, env, args=()):
+        self.port = free_port()
+        self.log = log
+        env = {**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "serve", *args],
+                cwd=PROJECT_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.tree = []
+
+    def ready(self):
+        """Wait until the web answers, then note the processes of the tree."""
+        wait_for(self.answers, timeout=90, what="serve to answer")
+{%- if tree %}
+        # honcho starts each part from a relay process: the web answering means the relays
+        # have all started their parts, which may still be starting children of their own.
+        time.sleep(1)
+{%- endif %}
+        self.tree = descendants(self.process.pid)
+
+    def answers(self):
+        assert self.process.poll() is None, f"serve exited:\n{self.output()}"
+        try:
+            return self.get("/healthz").status == 200
+        except OSError:
+            return False
+
+    def get(self, path, **headers):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("GET", path, headers={"Host": "localhost", **headers})
+            response = connection.getresponse()
+            response.read()
+            return response
+        finally:
+            connection.close()
+
+    def output(self):
+        return self.log.read_text()
+
+    def pid_of(self, name):
+        """The pid honcho printed for the part name."""
+        for line in self.output().splitlines():
+            if f"system | {name} started (pid=" in line:
+                return int(line.rsplit("=", 1)[1].rstrip(")"))
+        raise AssertionError(f"no {name} in:\n{self.output()}")
+
+    def left(self):
+        """The processes of the tree, serve included, that still run."""
+        return [pid for pid in [self.process.pid, *self.tree] if alive(pid)]
+
+    def stop(self, signum=signal.SIGTERM, *, timeout):
+        """Send signum to serve; return its exit status, within timeout seconds."""
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+    def end(self):
+        """SIGKILL whatever of the tree is left, so that a failed test leaves nothing."""
+        for pid in self.left():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def serve_fixture(tmp_path):
+    """Start serve with extra environment; every tree goes at the end of the test."""
+    started = []
+
+    def start(*, env, args=()):
+        server = Serve(log=tmp_path / f"serve-{len(started)}.log", env=env, args=args)
+        started.append(server)
+        server.ready()
+        return server
+
+    yield start
+    for server in started:
+        server.end()
+        print(f"--- serve {server.process.pid}:\n{server.output()}")  # shown when a test fails

@@ -1,0 +1,87 @@
+{%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
+"""`manage.py serve`: the site's processes as one command, on a real port and database."""
+{%- if tree %}
+
+import os
+import re
+import signal
+
+import pytest
+{%- endif %}
+
+from .serving import wait_for
+{%- if tree %}
+
+PARTS = [
+    "web",
+{%- if cookiecutter.task_queue == "database" %}
+    "worker",
+{%- endif %}
+{%- if cookiecutter.scheduler == "clock" %}
+    "clock",
+{%- endif %}
+]
+{%- endif %}
+
+
+{%- if cookiecutter.database == "sqlite" %}
+
+
+def fresh_database(tmp_path):
+    """A database file that no migration has touched yet."""
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+
+
+def test_serve_migrates_a_fresh_database_then_serves_until_sigterm(serve, tmp_path):
+    server = serve(env=fresh_database(tmp_path))
+    assert "migrate |   Applying auth.0001_initial... OK" in server.output()
+{%- else %}
+
+
+def test_serve_leaves_migrations_to_the_release_step(serve, live_database_url):
+    server = serve(env={"DATABASE_URL": live_database_url})
+    assert "migrate" not in server.output()
+{%- endif %}
+    assert server.get("/").status == 200
+{%- if cookiecutter.public_site_caching %}
+    assert server.get("/").headers["X-Cache"] == "hit"
+{%- endif %}
+    assert server.stop(timeout=30) == 0
+    wait_for(lambda: not server.left(), timeout=10, what="the whole tree to end")
+{%- if tree %}
+    # Every line names the part that wrote it (honcho's prefix, and serve's for migrate).
+    for line in server.output().splitlines():
+        assert re.match(r"\d\d:\d\d:\d\d (system|web|worker|clock|migrate) *\| ", line), line
+
+
+{%- if cookiecutter.database == "sqlite" %}
+
+
+@pytest.fixture
+def database(tmp_path):
+    return fresh_database(tmp_path)
+{%- else %}
+
+
+@pytest.fixture
+def database(live_database_url):
+    return {"DATABASE_URL": live_database_url}
+{%- endif %}
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_a_part_that_dies_takes_the_whole_tree_down(serve, database, part):
+    server = serve(env=database)
+    os.kill(server.pid_of(part), signal.SIGKILL)
+    # Well below the grace period (30 s) that a stop waits for, and than gunicorn's workers
+    # take to notice that their gunicorn is gone (15 s); well above a stall.
+    assert server.process.wait(timeout=10) != 0
+    wait_for(lambda: not server.left(), timeout=15, what="the whole tree to end")
+
+
+def test_no_part_outlives_a_killed_serve(serve, database):
+    server = serve(env=database)
+    assert len(server.tree) >= 2 * len(PARTS)  # a relay and a part each, at least
+    server.stop(signal.SIGKILL, timeout=5)
+    wait_for(lambda: not server.left(), timeout=20, what="every part to end with serve")
+{%- endif %}

@@ -1,0 +1,1 @@
+"""serve: the whole site as one command."""

@@ -1,0 +1,237 @@
+{%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
+"""`manage.py serve`: the site's processes on one machine, started by one command.
+{%- if tree %}
+
+The processes of the Procfile run as children of this one, under honcho's Manager, which
+prefixes every line of theirs with its name and stops them all when one stops. On top of
+it: a grace period of its own (honcho's kills 5 s after the first stop), an exit status
+that tells a requested stop from a death, and children that end with this process even
+when it is killed (Linux's parent-death signal).
+{%- else %}
+
+With the web process as its only part, serve migrates (on SQLite) and then becomes
+gunicorn: no supervisor, no process of its own left.
+{%- endif %}
+"""
+{%- if tree %}
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from functools import partial
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+from honcho import manager as honcho
+from honcho.printer import Printer
+from honcho.process import Popen, Process
+{%- else %}
+
+import logging
+import os
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+{%- endif %}
+
+# Each part, as its Procfile line runs it, on this Python (no PATH, no shell of its own).
+CHILDREN = [
+    ("web", ["-m", "gunicorn", "config.wsgi", "--access-logfile", "-"]),
+{%- if cookiecutter.task_queue == "database" %}
+    ("worker", ["manage.py", "worker"]),
+{%- endif %}
+{%- if cookiecutter.scheduler == "clock" %}
+    ("clock", ["manage.py", "clock"]),
+{%- endif %}
+]
+{%- if tree %}
+
+# Seconds the parts get after SIGTERM before SIGKILL: gunicorn's own graceful timeout (30 s)
+# for requests, a running task or job as long. The README states it; --grace changes it.
+GRACE_SECONDS = 30
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def end_with_parent(signum, parent):
+    """Have the kernel send signum to this process when parent (its parent) ends.
+
+    If parent ended before this took hold, act on it at once. Linux only: elsewhere a
+    killed serve leaves its parts running.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    if LIBC.prctl(PR_SET_PDEATHSIG, signum) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signum)
+
+
+class Part(Process):
+    """A child of honcho's with the parent-death signal at both of its levels.
+
+    honcho runs each part in a process of its own that relays its output: that relay
+    gets SIGKILL when serve ends, and the part (in a session of its own, as honcho starts
+    it) gets SIGTERM when its relay ends, so it stops as if the tree had been stopped.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.serve_pid = os.getpid()
+
+    def run(self, events=None, ignore_signals=False):
+        end_with_parent(signal.SIGKILL, self.serve_pid)
+        self._child_ctor = self.start
+        super().run(events, ignore_signals)
+
+    def start(self, *args, **kwargs):
+        end_with_relay = partial(end_with_parent, signal.SIGTERM, os.getpid())
+        child = Popen(*args, preexec_fn=end_with_relay, **kwargs)
+        threading.Thread(target=end_group_with, args=(child.pid,), daemon=True).start()
+        return child
+
+
+def end_group_with(pid):
+    """Once the part pid has exited, SIGTERM what is left of its process group.
+
+    honcho learns that a part stopped when its output pipe closes, which the part's own
+    children hold open: gunicorn's workers outlive a killed gunicorn by up to 15 s.
+    """
+    with contextlib.suppress(ChildProcessError):  # honcho may have collected it already
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # leaves the exit status to honcho
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+
+
+class Tree(honcho.Manager):
+    """honcho's Manager with a grace period counted from the first stop, and a record of
+    whether the stop was asked for (SIGTERM or SIGINT to serve) or a part ended."""
+
+    def __init__(self, grace, **kwargs):
+        super().__init__(**kwargs)
+        self._process_ctor = Part
+        self.grace = grace
+        self.asked_to_stop = False
+
+    def _start(self):
+        # loop() has just set honcho's handlers: note the request, then let them act.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, partial(self._asked, signal.getsignal(signum)))
+        super()._start()
+
+    def _asked(self, honcho_handler, signum, frame):
+        self.asked_to_stop = True
+        honcho_handler(signum, frame)
+
+    def terminate(self):
+        if not self._terminating:
+            signal.signal(signal.SIGALRM, lambda signum, frame: self.kill())
+            signal.alarm(self.grace)
+        super().terminate()
+
+    def exit_status(self):
+        """0 after a stop that was asked for and that every part finished cleanly."""
+        codes = [part.get("returncode") for part in self._processes.values()]
+        if self.asked_to_stop and all(code == 0 for code in codes):
+            return 0
+        first = self.returncode  # the first part to stop, or 143/130 for the signal
+        if first is None or first == 0:
+            return 1
+        return 128 - first if first < 0 else first
+{%- endif %}
+
+
+class Prefixed:
+    """A stream for call_command that names the part on each line, as honcho does."""
+
+    def __init__(self, name):
+        self.name = name
+        self.line = ""
+
+    def write(self, text):
+        *lines, self.line = (self.line + text).split("\n")
+        for line in lines:
+            sys.stdout.write(f"{time.strftime('%H:%M:%S')} {self.name} | {line}\n")
+        sys.stdout.flush()
+
+    def flush(self):
+        sys.stdout.flush()
+
+
+def migrate():
+    """Apply migrations, each line of the command and of its logging named migrate."""
+    output = Prefixed("migrate")
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+    streams = [handler.stream for handler in handlers]
+    for handler in handlers:
+        handler.setStream(output)
+    try:
+        call_command("migrate", interactive=False, no_color=True, stdout=output, stderr=output)
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the site on this machine as one command: "
+        + ", ".join(name for name, _ in CHILDREN)
+{%- if cookiecutter.database == "sqlite" %}
+        + ". It first applies the migrations itself, once, before anything starts."
+{%- else %}
+        + ". It does not migrate: the Procfile's release step does, once per deploy."
+{%- endif %}
+{%- if tree %}
+        " SIGTERM or Ctrl-C stops every part, each finishing what it runs, and exits 0; "
+        "a part that ends takes the rest down, with a non-zero exit."
+{%- endif %}
+    )
+{%- if tree %}
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--grace",
+            type=int,
+            default=GRACE_SECONDS,
+            help=f"Seconds the parts get to finish after SIGTERM (default {GRACE_SECONDS}).",
+        )
+{%- endif %}
+
+    def handle(self, *args, **options):
+        if connection.vendor == "sqlite":
+            migrate()
+        connection.close()
+        os.chdir(settings.BASE_DIR)
+{%- if tree %}
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each line as it is written
+        # Relays forked from this single-threaded process, on every Python version (3.14
+        # makes forkserver the default, which would be the relays' parent instead).
+        multiprocessing.set_start_method("fork", force=True)
+        honcho.KILL_WAIT = options["grace"]  # honcho's own kill, never before ours
+        tree = Tree(options["grace"], printer=Printer(sys.stdout))
+        for name, arguments in CHILDREN:
+            command = shlex.join([sys.executable, *arguments])
+            tree.add_process(name, f"exec {command}", env=environment)
+        tree.loop()
+        signal.alarm(0)
+        sys.exit(tree.exit_status())
+{%- else %}
+        [(_, arguments)] = CHILDREN
+        # This process becomes gunicorn: signals reach it, and nothing of serve is left.
+        os.execv(sys.executable, [sys.executable, *arguments])  # noqa: S606 (no shell wanted)
+{%- endif %}
