@@ -262,10 +262,6 @@ def test_procfile_lists_exactly_the_processes_asked_for(bakes, answers):
     path = bakes.render(answers)
     lines = (path / "Procfile").read_text().splitlines()
     expected = PROCESSES.union(
-        *(
-            added
-            for wanted, added in ANSWER_PROCESSES
-            if answered(answers, wanted)
-        )
+        *(added for wanted, added in ANSWER_PROCESSES if answered(answers, wanted))
     )
     assert {re.match(r"(\w+):", line).group(1) for line in lines} == expected
