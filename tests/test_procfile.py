@@ -250,7 +250,13 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
             clock = answer(answers, "scheduler") == "clock"
             queue = answer(answers, "task_queue") == "database"
             keeper = "worker" if queue else "clock"  # with a queue, the worker keeps the clock
-            if clock:
+            # libfaketime 0.9.10 fails every time.sleep() (EINVAL) in a process whose
+            # monotonic clock it leaves alone, and faking that one hangs Python's waits:
+            # a worker on SQLite sleeps between its looks, so there it is only seen to
+            # start its clock; it fires under faketime on PostgreSQL, and the project's
+            # tests/test_clock.py has workers fire on both databases.
+            faked = clock and not (queue and answer(answers, "database") == "sqlite")
+            if faked:
                 # clock: the project's real schedule, on a faked time of day that reaches
                 # its first job's time CLOCK_LEAD seconds from now.
                 faketime = shutil.which("faketime")
@@ -287,10 +293,10 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
                     f"from {slug}.queue.tasks import url_check; url_check.enqueue(url={healthz!r})",
                 )
                 queued += 1
-                if not clock:  # a clock started first may have queued its job already
+                if not faked:  # a clock started first may have queued its job already
                     assert get_json(healthz)[1]["tasks_ready"] == queued
 
-            if clock:
+            if faked:
                 fired = wait_for(
                     lambda: re.search(
                         rf"{FIRST_JOB} (ran|enqueued) for {re.escape(fire_at.isoformat())}",
@@ -309,15 +315,21 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
 
             if queue:
                 # worker: runs what waits, each task to success.
-                if not clock:
+                if not faked:
                     platform.start("worker", lines["worker"])
+                if clock:
+                    wait_for(
+                        lambda: "clock started" in platform.processes["worker"].log.read_text(),
+                        what="the worker's clock",
+                        processes=platform.processes,
+                    )
                 wait_for(
                     lambda: get_json(healthz)[1]["tasks_ready"] == 0,
                     what="empty queue",
                     processes=platform.processes,
                 )
                 expected = [[f"{slug}.queue.tasks.url_check", "SUCCESSFUL", 200]]
-                if clock:
+                if faked:
                     job = [f"{slug}.schedule.tasks.run_scheduled_job", "SUCCESSFUL", None]
                     expected.append(job)
                 wait_for(

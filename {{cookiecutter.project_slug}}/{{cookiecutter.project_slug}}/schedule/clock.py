@@ -1,9 +1,4 @@
-"""The clock: fires each job of the schedule at its times, in threads of its own.
-{%- if cookiecutter.task_queue == "database" %}
-
-The worker keeps it (queue/worker.py): no process of its own.
-{%- endif %}
-"""
+"""The clock{{ "" if cookiecutter.task_queue == "database" else " process" }}: fires each job of the schedule at its times{{ ", in threads of the worker" if cookiecutter.task_queue == "database" else " until SIGTERM" }}."""
 
 import logging
 import signal
