@@ -237,6 +237,11 @@ def test_project_suite_passes_on_sqlite_too(project, answers):
 # its sessions: (answers that ship the test, the test file).
 RESTART_TESTS = [
     pytest.param({"scheduler": "clock"}, "tests/test_clock_postgresql.py", id="clock"),
+    pytest.param(
+        {"task_queue": "database", "scheduler": "clock"},
+        "tests/test_clock_postgresql.py",
+        id="worker-clock",  # the worker keeps the clock
+    ),
     pytest.param({"task_queue": "database"}, "tests/queue/test_postgresql.py", id="worker"),
 ]
 
