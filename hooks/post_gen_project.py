@@ -65,6 +65,12 @@ OPTIONAL_PATHS = (
     ),
     ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
     ("database", {"sqlite"}, ["tests/queue/test_serve.py"]),
+    # With a queue the worker keeps the clock: no clock process, command or unit.
+    (
+        "task_queue",
+        {"none"},
+        ["{slug}/schedule/management/commands/clock.py", "deploy/systemd/{slug}-clock.service"],
+    ),
     (
         "database",
         {"sqlite"},

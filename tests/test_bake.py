@@ -38,10 +38,11 @@ COMBINATIONS = [
 
 # The processes every project runs, and those an answer adds to the Procfile.
 PROCESSES = {"web", "release"}
-ANSWER_PROCESSES = {
-    ("task_queue", "database"): {"worker"},
-    ("scheduler", "clock"): {"clock"},
-}
+ANSWER_PROCESSES = [
+    ({"task_queue": "database"}, {"worker"}),
+    # With a queue, the worker keeps the clock.
+    ({"scheduler": "clock", "task_queue": "none"}, {"clock"}),
+]
 
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
@@ -79,27 +80,36 @@ RESIDUE = {
     ("scheduler", "cron"): ["apscheduler", "manage.py clock", "run_clock"],
     ("scheduler", "clock"): ["crontab"],
 }
+# The same, for answers given together: (answers, markers).
+RESIDUE_TOGETHER = [
+    # The worker keeps the clock: no clock process, command or unit.
+    (
+        {"scheduler": "clock", "task_queue": "database"},
+        ["manage.py clock", "run_clock", "-clock", "clock line", "`clock`"],
+    ),
+]
 
-# Paths that exist only for some answers: (answer, value that keeps them, paths).
+# Paths that exist only for some answers: (the answers that keep them, paths).
 OPTIONAL_PATHS = [
     (
-        "public_site_caching",
-        True,
+        {"public_site_caching": True},
         ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
     ),
-    ("task_queue", "database", ["{slug}/queue", "tests/queue"]),
-    ("scheduler", "cron", ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
-    ("scheduler", "clock", ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
+    ({"task_queue": "database"}, ["{slug}/queue", "tests/queue"]),
+    ({"scheduler": "cron"}, ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
+    ({"scheduler": "clock"}, ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
     (
-        "database",
-        "sqlite",
+        {"database": "sqlite"},
         ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
     ),
-    ("task_queue", "database", ["deploy/systemd/{slug}-worker.service"]),
-    ("scheduler", "clock", ["deploy/systemd/{slug}-clock.service"]),
+    ({"task_queue": "database"}, ["deploy/systemd/{slug}-worker.service"]),
+    # With a queue, the worker keeps the clock.
     (
-        "scheduler",
-        "cron",
+        {"scheduler": "clock", "task_queue": "none"},
+        ["deploy/systemd/{slug}-clock.service", "{slug}/schedule/management/commands/clock.py"],
+    ),
+    (
+        {"scheduler": "cron"},
         ["deploy/systemd/{slug}-job@.service", "tests/test_systemd_timers.py"],
     ),
 ]
@@ -147,6 +157,11 @@ def answer(answers, name):
     return answers.get(name, ANSWERS[name][0] if name in ANSWERS else None)
 
 
+def answered(answers, wanted):
+    """Whether answers give every answer of wanted, a dict of name and value."""
+    return all(answer(answers, name) == value for name, value in wanted.items())
+
+
 def combinations_where(name, value):
     return [c for c in COMBINATIONS if answer(c.values[0], name) == value]
 
@@ -175,8 +190,9 @@ def test_renders_without_template_leftovers(bakes, answers):
 @pytest.mark.parametrize("answers", COMBINATIONS)
 def test_leaves_no_trace_of_unused_parts(bakes, answers):
     path = bakes.render(answers)
-    for (name, value), markers in RESIDUE.items():
-        if answer(answers, name) != value:
+    residue = [({name: value}, markers) for (name, value), markers in RESIDUE.items()]
+    for wanted, markers in residue + RESIDUE_TOGETHER:
+        if not answered(answers, wanted):
             continue
         for file in tracked_files(path):
             text = file.read_text().lower()
@@ -187,10 +203,10 @@ def test_leaves_no_trace_of_unused_parts(bakes, answers):
 @pytest.mark.parametrize("answers", COMBINATIONS)
 def test_optional_paths_exist_only_when_asked_for(bakes, answers):
     path = bakes.render(answers)
-    for name, value, paths in OPTIONAL_PATHS:
+    for keep_for, paths in OPTIONAL_PATHS:
         for optional in paths:
             exists = (path / optional.format(slug=path.name)).exists()
-            assert exists == (answer(answers, name) == value), optional
+            assert exists == answered(answers, keep_for), optional
 
 
 # Lint, the project's suite on its own database, and makemigrations --check run as
@@ -221,6 +237,11 @@ def test_project_suite_passes_on_sqlite_too(project, answers):
 # its sessions: (answers that ship the test, the test file).
 RESTART_TESTS = [
     pytest.param({"scheduler": "clock"}, "tests/test_clock_postgresql.py", id="clock"),
+    pytest.param(
+        {"task_queue": "database", "scheduler": "clock"},
+        "tests/test_clock_postgresql.py",
+        id="worker-clock",  # the worker keeps the clock
+    ),
     pytest.param({"task_queue": "database"}, "tests/queue/test_postgresql.py", id="worker"),
 ]
 
@@ -246,10 +267,6 @@ def test_procfile_lists_exactly_the_processes_asked_for(bakes, answers):
     path = bakes.render(answers)
     lines = (path / "Procfile").read_text().splitlines()
     expected = PROCESSES.union(
-        *(
-            added
-            for (name, value), added in ANSWER_PROCESSES.items()
-            if answer(answers, name) == value
-        )
+        *(added for wanted, added in ANSWER_PROCESSES if answered(answers, wanted))
     )
     assert {re.match(r"(\w+):", line).group(1) for line in lines} == expected

@@ -22,8 +22,10 @@ from .test_quickstart import free_port, wait_for_200
 HADOLINT = Path(sys.executable).parent / "hadolint"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
-# Every unit file, with the answers that bring it.
+# Every unit file, with the answers that bring it: with a queue the worker keeps the
+# clock, so the clock's own unit comes without one.
 ALL_UNITS = {"database": "sqlite", "task_queue": "database", "scheduler": "clock"}
+CLOCK_UNIT = {"database": "sqlite", "task_queue": "none", "scheduler": "clock"}
 ALL_UNITS_CRON = {"database": "postgresql", "task_queue": "database", "scheduler": "cron"}
 
 # What the image has at its paths, and where the rehearsal puts them instead.
@@ -304,7 +306,9 @@ def systemd_root(tmp_path):
     return root
 
 
-@pytest.mark.parametrize("answers", [ALL_UNITS, ALL_UNITS_CRON], ids=["clock", "cron"])
+@pytest.mark.parametrize(
+    "answers", [ALL_UNITS, CLOCK_UNIT, ALL_UNITS_CRON], ids=["clock", "clock-process", "cron"]
+)
 def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root, answers):
     baked = project(**answers)
     slug = baked.path.name
@@ -323,7 +327,9 @@ def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root,
         for unit in sorted(units.iterdir())
         if "@." not in unit.name
     ]
-    expected = {"web", "worker"} | ({"clock"} if answers["scheduler"] == "clock" else set())
+    queue = answers["task_queue"] == "database"
+    expected = {"web"} | ({"worker"} if queue else set())
+    expected |= {"clock"} if answers["scheduler"] == "clock" and not queue else set()
     assert {name.rsplit("-", 1)[1] for name in names if name.endswith(".service")} == {
         f"{process}.service" for process in expected
     }
@@ -335,7 +341,9 @@ def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root,
     assert verify([f"/etc/systemd/system/{web.name}"], root=systemd_root) != (0, "")
 
 
-@pytest.mark.parametrize("answers", [ALL_UNITS, ALL_UNITS_CRON], ids=["clock", "cron"])
+@pytest.mark.parametrize(
+    "answers", [ALL_UNITS, CLOCK_UNIT, ALL_UNITS_CRON], ids=["clock", "clock-process", "cron"]
+)
 def test_each_process_unit_runs_its_procfile_line(bake, answers):
     path = bake(**answers)
     procfile = dict(line.split(": ", 1) for line in (path / "Procfile").read_text().splitlines())

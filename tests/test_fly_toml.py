@@ -11,7 +11,8 @@ from .test_deploy import env_values, stages
 SQLITE = [{"database": "sqlite"}, {"database": "sqlite", "task_queue": "database"}]
 POSTGRESQL = [
     {"database": "postgresql"},
-    {"database": "postgresql", "task_queue": "database", "scheduler": "clock"},
+    {"database": "postgresql", "scheduler": "clock"},  # the clock's own process
+    {"database": "postgresql", "task_queue": "database", "scheduler": "clock"},  # the worker's
 ]
 
 

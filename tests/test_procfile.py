@@ -23,8 +23,9 @@ from .conftest import POSTGRES_URL, clean_environment
 from .test_bake import COMBINATIONS, answer
 
 WEB_CONCURRENCY = 2  # gunicorn's default is 1
-# The clock runs under faketime, on a time of day CLOCK_LEAD seconds before the first
-# job of the project's real schedule, clearsessions at 03:17 UTC: time to start up.
+# The clock (with a queue, the worker that keeps it) runs under faketime, on a time of
+# day CLOCK_LEAD seconds before the first job of the project's real schedule,
+# clearsessions at 03:17 UTC: time to start up.
 FIRST_JOB, FIRST_JOB_TIME = "clearsessions", datetime.time(3, 17)
 CLOCK_LEAD = 30  # seconds; a loaded machine starts Django slowly
 
@@ -247,7 +248,15 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
             assert up_to_date.returncode == 0, up_to_date.stdout + up_to_date.stderr
 
             clock = answer(answers, "scheduler") == "clock"
-            if clock:
+            queue = answer(answers, "task_queue") == "database"
+            keeper = "worker" if queue else "clock"  # with a queue, the worker keeps the clock
+            # libfaketime 0.9.10 fails every time.sleep() (EINVAL) in a process whose
+            # monotonic clock it leaves alone, and faking that one hangs Python's waits:
+            # a worker on SQLite sleeps between its looks, so there it is only seen to
+            # start its clock; it fires under faketime on PostgreSQL, and the project's
+            # tests/test_clock.py has workers fire on both databases.
+            faked = clock and not (queue and answer(answers, "database") == "sqlite")
+            if faked:
                 # clock: the project's real schedule, on a faked time of day that reaches
                 # its first job's time CLOCK_LEAD seconds from now.
                 faketime = shutil.which("faketime")
@@ -256,8 +265,8 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
                 fire_at = datetime.datetime.combine(now.date(), FIRST_JOB_TIME, datetime.UTC)
                 offset = (fire_at - now).total_seconds() - CLOCK_LEAD
                 platform.start(
-                    "clock",
-                    lines["clock"],
+                    keeper,
+                    lines[keeper],
                     prefix=[faketime, "-f", f"{offset:+.3f}"],
                     FAKETIME_DONT_FAKE_MONOTONIC="1",
                 )
@@ -277,7 +286,6 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
             gunicorns = [pid for pid in descendants(web.pid) if b"gunicorn" in command_line(pid)]
             assert len(gunicorns) == 1 + WEB_CONCURRENCY, "a master and WEB_CONCURRENCY workers"
 
-            queue = answer(answers, "task_queue") == "database"
             queued = 0
             if queue:
                 shell(
@@ -285,38 +293,43 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
                     f"from {slug}.queue.tasks import url_check; url_check.enqueue(url={healthz!r})",
                 )
                 queued += 1
-                if not clock:  # a clock started first may have queued its job already
+                if not faked:  # a clock started first may have queued its job already
                     assert get_json(healthz)[1]["tasks_ready"] == queued
 
-            if clock:
+            if faked:
                 fired = wait_for(
                     lambda: re.search(
                         rf"{FIRST_JOB} (ran|enqueued) for {re.escape(fire_at.isoformat())}",
-                        platform.processes["clock"].log.read_text(),
+                        platform.processes[keeper].log.read_text(),
                     ),
                     what=f"{FIRST_JOB} at {fire_at}",
                     processes=platform.processes,
                     timeout=CLOCK_LEAD + 30,
                 )
-                assert "clock started" in platform.processes["clock"].log.read_text()
+                assert "clock started" in platform.processes[keeper].log.read_text()
                 assert fired.group(1) == ("enqueued" if queue else "ran")
                 if queue:
-                    assert "ran for" not in platform.processes["clock"].log.read_text()
-                if queue:
-                    queued += 1
-                    assert get_json(healthz)[1]["tasks_ready"] == queued
-                platform.stop("clock")
+                    assert "ran for" not in platform.processes[keeper].log.read_text()
+                else:
+                    platform.stop("clock")
 
             if queue:
                 # worker: runs what waits, each task to success.
-                platform.start("worker", lines["worker"])
+                if not faked:
+                    platform.start("worker", lines["worker"])
+                if clock:
+                    wait_for(
+                        lambda: "clock started" in platform.processes["worker"].log.read_text(),
+                        what="the worker's clock",
+                        processes=platform.processes,
+                    )
                 wait_for(
                     lambda: get_json(healthz)[1]["tasks_ready"] == 0,
                     what="empty queue",
                     processes=platform.processes,
                 )
                 expected = [[f"{slug}.queue.tasks.url_check", "SUCCESSFUL", 200]]
-                if clock:
+                if faked:
                     job = [f"{slug}.schedule.tasks.run_scheduled_job", "SUCCESSFUL", None]
                     expected.append(job)
                 wait_for(

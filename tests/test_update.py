@@ -386,12 +386,25 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
     # A few of the new part's own tests (the template's suite runs them all for
     # these answers): the merged tree is checked equal to such a project below.
     clock_fires = "tests/test_clock.py::test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm"
+    # (answer, the Procfile line and the README's moving part it brings, tests)
     steps = [
-        ({"task_queue": "database"}, "worker", ["tests/queue/test_enqueue.py"]),
-        ({"scheduler": "clock"}, "clock", [clock_fires, "tests/test_schedule_queue.py"]),
+        (
+            {"task_queue": "database"},
+            "worker: python manage.py worker",
+            "| worker | runs the background tasks",
+            ["tests/queue/test_enqueue.py"],
+        ),
+        # With the queue, the worker keeps the clock: no process of its own.
+        (
+            {"scheduler": "clock"},
+            "worker: python manage.py worker",
+            "| worker | runs the background tasks that wait in the database (no broker), and keeps"
+            " the clock",
+            [clock_fires, "tests/test_schedule_queue.py"],
+        ),
     ]
     answers = {}
-    for answer, process, part_tests in steps:
+    for answer, line, part, part_tests in steps:
         answers |= answer
         update(shell, project, **answer)
         assert shell.run("git status --porcelain", project).stdout == ""
@@ -399,13 +412,14 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
             recorded(project)["default_context"] | answers == recorded(project)["default_context"]
         )
         procfile = (project / "Procfile").read_text()
-        assert f"\n{process}: python manage.py {process}" in procfile
+        assert f"\n{line}" in procfile
+        assert "clock:" not in procfile
         readme = (project / "README.md").read_text()
-        assert f"| {process} |" in readme
+        assert part in readme
         assert readme.endswith(OWNER_NOTE)
         assert (project / "config" / "settings.py").read_text().endswith(OWNER_SETTINGS)
         # What the merge gave is a fresh project with these answers, plus what is the owner's.
-        fresh = generate(shell, template, tmp_path / f"fresh-{process}", **answers)
+        fresh = generate(shell, template, tmp_path / f"fresh-{len(answers)}", **answers)
         owners = {"uv.lock", "README.md", "config/settings.py"}
         assert tracked(shell, project) - owners == {
             str(path.relative_to(fresh)) for path in fresh.rglob("*") if path.is_file()

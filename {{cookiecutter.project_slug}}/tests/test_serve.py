@@ -17,7 +17,7 @@ PARTS = [
 {%- if cookiecutter.task_queue == "database" %}
     "worker",
 {%- endif %}
-{%- if cookiecutter.scheduler == "clock" %}
+{%- if cookiecutter.scheduler == "clock" and cookiecutter.task_queue == "none" %}
     "clock",
 {%- endif %}
 ]

@@ -6,6 +6,10 @@ database says a task may be ready (wake.py), waits out a database restart, beats
 heartbeat that lets live workers recover a dead one's task (heartbeat.py), stops a
 task past its time limit, stores what cannot be stored as a clear error (outcome.py),
 and queues a failed task again while it has attempts left (backend.py).
+{%- if cookiecutter.scheduler == "clock" %} It keeps the
+clock too: the schedule fires in threads of its own (schedule/clock.py), so a job is
+on time while a long task runs, and SIGTERM lets a running job finish as it does a task.
+{%- endif %}
 """
 
 import faulthandler
@@ -26,6 +30,9 @@ from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+{% if cookiecutter.scheduler == "clock" -%}
+from ..schedule.clock import start_clock, stop_clock
+{% endif -%}
 from .claim import claim_dialect, task_claim
 from .heartbeat import tasks_recover, worker_beat, worker_stopped
 from .outcome import task_fail, task_retry, task_succeed
@@ -73,8 +80,17 @@ class Heartbeat(threading.Thread):
 class Worker(StockWorker):
     """The stock worker with another loop; options and signal handling are the stock ones."""
 
+{%- if cookiecutter.scheduler == "clock" %}
+
+    def __init__(self, *, dead_after, schedule, **options):
+        super().__init__(**options)
+        self.schedule = schedule  # the jobs this worker fires at their times
+        self.clock = None
+{%- else %}
+
     def __init__(self, *, dead_after, **options):
         super().__init__(**options)
+{%- endif %}
         self.heartbeat = Heartbeat(worker_id=self.worker_id, dead_after=dead_after)
         self.wake = wake_for(connections[DEFAULT_DB_ALIAS])
         self.database_failures = 0
@@ -84,8 +100,15 @@ class Worker(StockWorker):
         try:  # a SIGTERM may come at any point, even before the first beat
             self.until_database_answers(lambda: worker_beat(worker_id=self.worker_id))
             self.heartbeat.start()
+{%- if cookiecutter.scheduler == "clock" %}
+            self.clock = start_clock(schedule=self.schedule)
+{%- endif %}
             self.loop()
         finally:
+{%- if cookiecutter.scheduler == "clock" %}
+            if self.clock is not None:  # a running job finishes first, as a task does
+                stop_clock(self.clock)
+{%- endif %}
             self.heartbeat.stop()
             self.wake.close()
             self.stopped()

@@ -1,4 +1,4 @@
-"""The clock process: fires each job of the schedule at its times until SIGTERM."""
+"""The clock{{ "" if cookiecutter.task_queue == "database" else " process" }}: fires each job of the schedule at its times{{ ", in threads of the worker" if cookiecutter.task_queue == "database" else " until SIGTERM" }}."""
 
 import logging
 import signal
@@ -48,6 +48,42 @@ def fire(*, job):
         close_old_connections()
 
 
+# Blocked in the clock's threads: the stop signals and a task's time limit must reach
+# the main thread, which they interrupt wherever it waits.
+THREAD_BLOCKED = {*STOP_SIGNALS, signal.SIGALRM}
+
+
+def start_clock(*, schedule):
+    """Start firing the jobs of schedule in the background; returns what stop_clock takes.
+
+    The scheduler's thread starts with THREAD_BLOCKED blocked, and the threads that
+    run the jobs, started from it, inherit that; the caller's own mask is restored.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, THREAD_BLOCKED)
+    try:
+        scheduler = BackgroundScheduler(
+            timezone=settings.TIME_ZONE,
+            # After a stall, run a job once, however late, and never once per time missed.
+            job_defaults={"coalesce": True, "misfire_grace_time": None},
+        )
+        for job in schedule:
+            trigger = trigger_for(job=job)
+            scheduler.add_job(fire, trigger, kwargs={"job": job}, id=job.name, name=job.name)
+        scheduler.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    logger.info("clock started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule))
+    return scheduler
+
+
+def stop_clock(scheduler):
+    """Fire nothing more, and return once the running jobs have finished."""
+    logger.info("clock stopping: letting running jobs finish")
+    scheduler.shutdown(wait=True)
+    logger.info("clock stopped")
+{%- if cookiecutter.task_queue != "database" %}
+
+
 def run_clock(*, schedule):
     """Fire the jobs of schedule until SIGTERM or Ctrl-C, then let running jobs finish.
 
@@ -57,17 +93,7 @@ def run_clock(*, schedule):
     threads, which inherit the mask, so the signals wait for sigwait alone.
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    scheduler = BackgroundScheduler(
-        timezone=settings.TIME_ZONE,
-        # After a stall, run a job once, however late, and never once per time missed.
-        job_defaults={"coalesce": True, "misfire_grace_time": None},
-    )
-    for job in schedule:
-        trigger = trigger_for(job=job)
-        scheduler.add_job(fire, trigger, kwargs={"job": job}, id=job.name, name=job.name)
-    scheduler.start()
-    logger.info("clock started: %s", ", ".join(f"{j.name} ({j.cron})" for j in schedule))
+    scheduler = start_clock(schedule=schedule)
     signal.sigwait(STOP_SIGNALS)
-    logger.info("clock stopping: letting running jobs finish")
-    scheduler.shutdown(wait=True)
-    logger.info("clock stopped")
+    stop_clock(scheduler)
+{%- endif %}

@@ -53,7 +53,7 @@ CHILDREN = [
 {%- if cookiecutter.task_queue == "database" %}
     ("worker", ["manage.py", "worker"]),
 {%- endif %}
-{%- if cookiecutter.scheduler == "clock" %}
+{%- if cookiecutter.scheduler == "clock" and cookiecutter.task_queue == "none" %}
     ("clock", ["manage.py", "clock"]),
 {%- endif %}
 ]

@@ -1,15 +1,23 @@
-"""`manage.py worker`: run queued tasks, on every queue, until SIGTERM."""
+"""`manage.py worker`: run queued tasks, on every queue{{ ", and keep the clock" if cookiecutter.scheduler == "clock" else "" }}, until SIGTERM."""
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+{% if cookiecutter.scheduler == "clock" -%}
+from ....schedule.jobs import SCHEDULE
+{% endif -%}
 from ...worker import Worker
 
 
 class Command(DbWorkerCommand):
     help = (
+{%- if cookiecutter.scheduler == "clock" %}
+        "Run queued tasks, and fire the scheduled jobs at their times, until stopped. "
+        "SIGTERM lets the running task and jobs finish, then exits; "
+{%- else %}
         "Run queued tasks until stopped. SIGTERM lets the running task finish, then exits; "
+{%- endif %}
         "a second SIGTERM fails it. Run only this worker, not db_worker: tasks of a worker "
         "without a heartbeat are taken for a dead worker's and run again."
     )
@@ -27,6 +35,9 @@ class Command(DbWorkerCommand):
             raise CommandError("--reload would kill the running task halfway; restart instead.")
         worker = Worker(
             dead_after=settings.TASK_WORKER_DEAD_AFTER,
+{%- if cookiecutter.scheduler == "clock" %}
+            schedule=SCHEDULE,
+{%- endif %}
             queue_names=queue_name.split(","),
             excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
             **{name: options[name] for name in WORKER_OPTIONS},
