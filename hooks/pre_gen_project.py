@@ -24,6 +24,7 @@ INSTALLED_NAMES = {
     "django_tasks_db",
     "environ",
     "gunicorn",
+    "honcho",
     "iniconfig",
     "packaging",
     "pluggy",
