@@ -74,15 +74,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="queues take turns; at least 3")
     options = parser.parse_args()
     sys.path.insert(0, str(TEMPLATE_DIR))
-    from tests.conftest import LEAKY_VARIABLES, project_venv
+    from tests.conftest import LEAKY_VARIABLES
 
-    venvs = TEMPLATE_DIR / ".pytest_cache" / "d" / "fewparts-venvs"
-    venvs.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in LEAKY_VARIABLES}
     rounds = {queue: [] for queue in QUEUES}
     with tempfile.TemporaryDirectory() as tmp:
         project = bake(tmp)
-        python = project_venv(project, venvs=venvs, extra=bench_requirements()) / "bin" / "python"
+        # The project's pinned set as its README installs it, plus RQ and redis.
+        subprocess.run(["uv", "sync", "--quiet"], cwd=project, env=env, check=True)
+        python = project / ".venv" / "bin" / "python"
+        install = ["uv", "pip", "install", "--quiet", "--python", str(python)]
+        subprocess.run([*install, *bench_requirements()], cwd=project, env=env, check=True)
         for turn in range(options.rounds):
             for queue in QUEUES:
                 print(f"round {turn + 1}/{options.rounds}: {queue}", file=sys.stderr)
