@@ -56,7 +56,9 @@ class Serve:
     def __init__(self, *, log, env, args=()):
         self.port = free_port()
         self.log = log
-        env = {**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        # DEBUG set, as .env sets it in development: a fresh clone has no .env, and the web
+        # process refuses to serve while DEBUG is set nowhere (config/wsgi.py).
+        env = {"DEBUG": "true", **os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
         with log.open("w") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "serve", *args],

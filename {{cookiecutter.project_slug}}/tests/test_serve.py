@@ -8,6 +8,9 @@ import signal
 
 import pytest
 {%- endif %}
+{%- if cookiecutter.database == "postgresql" %}
+{{ "" if tree else "\n" }}from django.db import connection
+{%- endif %}
 
 from .serving import wait_for
 {%- if tree %}
@@ -40,7 +43,8 @@ def test_serve_migrates_a_fresh_database_then_serves_until_sigterm(serve, tmp_pa
 
 def test_serve_leaves_migrations_to_the_release_step(serve, live_database_url):
     server = serve(env={"DATABASE_URL": live_database_url})
-    assert "migrate" not in server.output()
+    # On the server, release migrates; on a file (this suite run on SQLite), serve does.
+    assert ("migrate |" in server.output()) == (connection.vendor == "sqlite")
 {%- endif %}
     assert server.get("/").status == 200
 {%- if cookiecutter.public_site_caching %}
