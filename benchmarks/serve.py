@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TEMPLATE_DIR))
 
+from benchmarks.generate import free_port  # noqa: E402
 from benchmarks.task_queue import cpu_nanoseconds, row, spread  # noqa: E402
 
 WAYS = ("serve", "apart")
@@ -63,12 +63,6 @@ def bake(output_dir):
     return Path(
         cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=output_dir, extra_context=answers)
     )
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def descendants(roots):

@@ -31,6 +31,8 @@ from django.views.decorators.vary import vary_on_cookie
 from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
 from {{ cookiecutter.project_slug }}.pages.models import Page
 
+from .serving import free_port
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HTML = "<!doctype html><p>{}</p>"
 
@@ -669,14 +671,6 @@ def migrated_site(site_database):
     url = site_database
     finished(manage(url, "migrate", "--no-input", "-v", "0"))
     return url
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

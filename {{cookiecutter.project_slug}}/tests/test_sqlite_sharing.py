@@ -2,7 +2,6 @@
 
 import http.client
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+
+from .serving import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,12 +32,6 @@ User.objects.bulk_create(
     for n in range({VISITORS})
 )
 """
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
