@@ -78,6 +78,17 @@ OPTIONAL_PATHS = (
     ),
     ("task_queue", {"database"}, ["deploy/systemd/{slug}-worker.service"]),
     ("scheduler", {"clock"}, ["deploy/systemd/{slug}-clock.service"]),
+    # On SQLite serve migrates (no release script) and runs the worker or the clock
+    # beside web (no units of their own).
+    (
+        "database",
+        {"postgresql"},
+        [
+            "deploy/release",
+            "deploy/systemd/{slug}-worker.service",
+            "deploy/systemd/{slug}-clock.service",
+        ],
+    ),
     (
         "scheduler",
         {"cron"},

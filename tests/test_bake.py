@@ -36,12 +36,13 @@ COMBINATIONS = [
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
 ]
 
-# The processes every project runs, and those an answer adds to the Procfile.
+# The processes every project runs, and those an answer adds to the Procfile: on SQLite
+# none, as web (manage.py serve) runs the worker or the clock beside gunicorn.
 PROCESSES = {"web", "release"}
 ANSWER_PROCESSES = [
-    ({"task_queue": "database"}, {"worker"}),
+    ({"database": "postgresql", "task_queue": "database"}, {"worker"}),
     # With a queue, the worker keeps the clock.
-    ({"scheduler": "clock", "task_queue": "none"}, {"clock"}),
+    ({"database": "postgresql", "scheduler": "clock", "task_queue": "none"}, {"clock"}),
 ]
 
 # Strings that betray a part the answers did not ask for.
@@ -102,11 +103,20 @@ OPTIONAL_PATHS = [
         {"database": "sqlite"},
         ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
     ),
-    ({"task_queue": "database"}, ["deploy/systemd/{slug}-worker.service"]),
+    ({"database": "postgresql"}, ["deploy/release"]),
+    # On SQLite the web unit runs serve, which runs the worker or the clock beside web.
+    (
+        {"database": "postgresql", "task_queue": "database"},
+        ["deploy/systemd/{slug}-worker.service"],
+    ),
     # With a queue, the worker keeps the clock.
     (
         {"scheduler": "clock", "task_queue": "none"},
-        ["deploy/systemd/{slug}-clock.service", "{slug}/schedule/management/commands/clock.py"],
+        ["{slug}/schedule/management/commands/clock.py"],
+    ),
+    (
+        {"database": "postgresql", "scheduler": "clock", "task_queue": "none"},
+        ["deploy/systemd/{slug}-clock.service"],
     ),
     (
         {"scheduler": "cron"},

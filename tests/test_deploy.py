@@ -23,10 +23,14 @@ HADOLINT = Path(sys.executable).parent / "hadolint"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 # Every unit file, with the answers that bring it: with a queue the worker keeps the
-# clock, so the clock's own unit comes without one.
-ALL_UNITS = {"database": "sqlite", "task_queue": "database", "scheduler": "clock"}
-CLOCK_UNIT = {"database": "sqlite", "task_queue": "none", "scheduler": "clock"}
+# clock, so the clock's own unit comes without one; on SQLite the web unit runs serve,
+# which runs them both beside gunicorn.
+ALL_UNITS = {"database": "postgresql", "task_queue": "database", "scheduler": "clock"}
+CLOCK_UNIT = {"database": "postgresql", "task_queue": "none", "scheduler": "clock"}
 ALL_UNITS_CRON = {"database": "postgresql", "task_queue": "database", "scheduler": "cron"}
+ONE_UNIT = {"database": "sqlite", "task_queue": "database", "scheduler": "clock"}
+UNIT_ANSWERS = [ALL_UNITS, CLOCK_UNIT, ALL_UNITS_CRON, ONE_UNIT]
+UNIT_IDS = ["clock", "clock-process", "cron", "sqlite-serve"]
 
 # What the image has at its paths, and where the rehearsal puts them instead.
 IMAGE_APP, IMAGE_DATA = "/app", "/data"
@@ -227,8 +231,17 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
                 name = url.rsplit("/", 1)[1]
                 subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
                 env["DATABASE_URL"] = url
-                release = (path / "Procfile").read_text().split("release: ", 1)[1]
-                subprocess.run(["sh", "-c", release.splitlines()[0]], cwd=app, env=env, check=True)
+                # The release step as fly.toml, Render and Railway run it, in the image.
+                subprocess.run(
+                    ["sh", "deploy/release"],
+                    cwd=app,
+                    env=env,
+                    user=user and user.pw_uid,
+                    group=user and user.pw_gid,
+                    extra_groups=[] if user else None,
+                    check=True,
+                    capture_output=True,
+                )
             before = files_under(app)
             server = subprocess.Popen(
                 command,
@@ -279,6 +292,16 @@ def test_the_start_script_runs_the_procfile_lines(bake, database):
     if database == "sqlite":
         expected.insert(0, procfile["release"])
     assert start == expected
+    # deploy/release: the release line's commands, for release steps without a shell.
+    release = path / "deploy" / "release"
+    assert release.exists() == (database == "postgresql")
+    if release.exists():
+        commands = [
+            line
+            for line in release.read_text().splitlines()
+            if line and not line.startswith("#") and line != "set -e"
+        ]
+        assert commands == procfile["release"].split(" && ")
 
 
 def verify(units, *, root):
@@ -306,9 +329,7 @@ def systemd_root(tmp_path):
     return root
 
 
-@pytest.mark.parametrize(
-    "answers", [ALL_UNITS, CLOCK_UNIT, ALL_UNITS_CRON], ids=["clock", "clock-process", "cron"]
-)
+@pytest.mark.parametrize("answers", UNIT_ANSWERS, ids=UNIT_IDS)
 def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root, answers):
     baked = project(**answers)
     slug = baked.path.name
@@ -327,9 +348,9 @@ def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root,
         for unit in sorted(units.iterdir())
         if "@." not in unit.name
     ]
-    queue = answers["task_queue"] == "database"
-    expected = {"web"} | ({"worker"} if queue else set())
-    expected |= {"clock"} if answers["scheduler"] == "clock" and not queue else set()
+    # A unit for each process of the Procfile, no more.
+    procfile = (baked.path / "Procfile").read_text().splitlines()
+    expected = {line.split(":", 1)[0] for line in procfile} - {"release"}
     assert {name.rsplit("-", 1)[1] for name in names if name.endswith(".service")} == {
         f"{process}.service" for process in expected
     }
@@ -341,9 +362,7 @@ def test_every_systemd_unit_passes_systemd_analyze_verify(project, systemd_root,
     assert verify([f"/etc/systemd/system/{web.name}"], root=systemd_root) != (0, "")
 
 
-@pytest.mark.parametrize(
-    "answers", [ALL_UNITS, CLOCK_UNIT, ALL_UNITS_CRON], ids=["clock", "clock-process", "cron"]
-)
+@pytest.mark.parametrize("answers", UNIT_ANSWERS, ids=UNIT_IDS)
 def test_each_process_unit_runs_its_procfile_line(bake, answers):
     path = bake(**answers)
     procfile = dict(line.split(": ", 1) for line in (path / "Procfile").read_text().splitlines())

@@ -29,9 +29,18 @@ def read(path):
     return fly, procfile, env, command
 
 
-def start_lines(path):
-    text = (path / "deploy" / "start").read_text()
+def script_lines(path, name):
+    text = (path / "deploy" / name).read_text()
     return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def start_lines(path):
+    return script_lines(path, "start")
+
+
+def release_lines(path):
+    """deploy/release's commands, set -e aside."""
+    return [line for line in script_lines(path, "release") if line != "set -e"]
 
 
 @pytest.mark.parametrize("answers", SQLITE, ids=lambda a: "-".join(a.values()))
@@ -57,9 +66,10 @@ def test_on_sqlite_fly_mounts_the_volume_where_the_image_keeps_the_database(bake
 def test_on_postgresql_fly_migrates_once_and_runs_each_procfile_process(bake, answers):
     path = bake(**answers)
     fly, procfile, env, _ = read(path)
-    # The release line is `check --deploy && migrate`; release_command is its migrate.
-    assert fly["deploy"]["release_command"] == procfile["release"].split(" && ")[-1]
-    assert "migrate" in fly["deploy"]["release_command"]
+    # release_command runs no shell: deploy/release runs the release line's commands.
+    assert fly["deploy"]["release_command"] == "sh deploy/release"
+    assert release_lines(path) == procfile["release"].split(" && ")
+    assert "python manage.py migrate --no-input" in release_lines(path)
     assert "mounts" not in fly
     assert set(fly["processes"]) == set(procfile) - {"release"}
     assert fly["processes"]["web"] == "sh deploy/start"

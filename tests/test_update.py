@@ -235,7 +235,7 @@ CHANGES = {
     "database": ("postgresql", '+    "psycopg[binary]'),
     "public_site_caching": ("yes", "pagecache"),
     "task_queue": ("database", '+    "django-tasks-db'),
-    "scheduler": ("clock", "+clock: python manage.py clock"),
+    "scheduler": ("clock", '+    ("clock", ["manage.py", "clock"]),'),
 }
 
 
@@ -271,7 +271,8 @@ def test_compare_shows_what_the_queue_would_add(compared):
     assert with_queue == today.replace("--no-input", "--no-input task_queue=database")
     result = compare(compared, with_queue)
     assert result.returncode == 1, result.stderr
-    assert "+worker: python manage.py worker" in result.stdout
+    # On SQLite serve runs the worker beside web: it gains a part, the Procfile no line.
+    assert '+    ("worker", ["manage.py", "worker"]),' in result.stdout
     assert f"/{project.name}/{project.name}: queue\n" in result.stdout
 
 
@@ -386,18 +387,20 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
     # A few of the new part's own tests (the template's suite runs them all for
     # these answers): the merged tree is checked equal to such a project below.
     clock_fires = "tests/test_clock.py::test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm"
-    # (answer, the Procfile line and the README's moving part it brings, tests)
+    # (answer, the part serve runs beside web on SQLite and the README's moving part it
+    # brings, tests)
+    worker = '("worker", ["manage.py", "worker"]),'
     steps = [
         (
             {"task_queue": "database"},
-            "worker: python manage.py worker",
+            worker,
             "| worker | runs the background tasks",
             ["tests/queue/test_enqueue.py"],
         ),
         # With the queue, the worker keeps the clock: no process of its own.
         (
             {"scheduler": "clock"},
-            "worker: python manage.py worker",
+            worker,
             "| worker | runs the background tasks that wait in the database (no broker), and keeps"
             " the clock",
             [clock_fires, "tests/test_schedule_queue.py"],
@@ -411,9 +414,10 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
         assert (
             recorded(project)["default_context"] | answers == recorded(project)["default_context"]
         )
-        procfile = (project / "Procfile").read_text()
-        assert f"\n{line}" in procfile
-        assert "clock:" not in procfile
+        serve = project / project.name / "core" / "management" / "commands" / "serve.py"
+        assert line in serve.read_text()
+        assert '("clock"' not in serve.read_text()
+        assert (project / "Procfile").read_text().startswith("web: python manage.py serve\n")
         readme = (project / "README.md").read_text()
         assert part in readme
         assert readme.endswith(OWNER_NOTE)

@@ -76,7 +76,7 @@ def run_in(clone, env, *args, timeout=120):
 
 
 class Gunicorn:
-    """The Procfile's web line, gunicorn config.wsgi, on a port of its own."""
+    """gunicorn config.wsgi, as the web process runs it, on a port of its own."""
 
     def __init__(self, cwd, env):
         gunicorn = Path(sys.executable).with_name("gunicorn")
