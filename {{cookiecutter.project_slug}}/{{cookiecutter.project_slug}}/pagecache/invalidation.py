@@ -66,7 +66,7 @@ END_OF_SET = re.compile(r"\b(?:WHERE|FROM|RETURNING)\b", re.I)
 def vendor_module(vendor):
     """pagecache/<vendor>.py, for what only that database does; None for SQLite's way.
 
-    The generator adds such a module only for the database the project was made for.
+    A project holds the module of its own database alone (SQLite needs none).
     """
     name = f"{__package__}.{vendor}"
     try:

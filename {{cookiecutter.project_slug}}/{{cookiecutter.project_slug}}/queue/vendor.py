@@ -10,7 +10,7 @@ from importlib import import_module
 def vendor_module(connection):
     """queue/<vendor>.py for this connection's database, or None.
 
-    The generator adds such a module only for the database the project was made for.
+    A project holds the module of its own database alone (SQLite needs none).
     """
     name = f"{__package__}.{connection.vendor}"
     try:

@@ -25,7 +25,7 @@ class Command(DbWorkerCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         # Every queue, and no autoreload: a reload kills the running task halfway.
-        # The interval is only a fallback now: the database wakes an idle worker, and a
+        # The interval is a fallback look: the database wakes an idle worker, and a
         # timer the next deferred task. Each look costs an idle worker CPU.
         parser.set_defaults(queue_name="*", reload=False, interval=30)
 
