@@ -66,6 +66,8 @@ RESIDUE = {
         "tasks/example",
         ".queue",
         "worker:",
+        "workers_alive",
+        "serve_parts",
     ],
     ("scheduler", "none"): [
         ".schedule",

@@ -91,7 +91,7 @@ class Serve:
         try:
             connection.request("GET", path, headers={"Host": "localhost", **headers})
             response = connection.getresponse()
-            response.read()
+            response.body = response.read()  # while the connection is open
             return response
         finally:
             connection.close()

@@ -2,6 +2,9 @@
 """`manage.py serve`: the site's processes as one command, on a real port and database."""
 {%- if tree %}
 
+{% if cookiecutter.task_queue == "database" -%}
+import json
+{% endif -%}
 import os
 import re
 import signal
@@ -12,7 +15,7 @@ import pytest
 {{ "" if tree else "\n" }}from django.db import connection
 {%- endif %}
 
-from .serving import wait_for
+from .serving import {{ "alive, " if cookiecutter.task_queue == "database" else "" }}wait_for
 {%- if tree %}
 
 PARTS = [
@@ -88,4 +91,35 @@ def test_no_part_outlives_a_killed_serve(serve, database):
     assert len(server.tree) >= 2 * len(PARTS)  # a relay and a part each, at least
     server.stop(signal.SIGKILL, timeout=5)
     wait_for(lambda: not server.left(), timeout=20, what="every part to end with serve")
+{%- if cookiecutter.task_queue == "database" %}
+
+
+def health(server):
+    """/healthz's status code, and what it says of the worker."""
+    response = server.get("/healthz")
+    return response.status, json.loads(response.body)["worker"]
+
+
+def test_a_frozen_worker_makes_healthz_answer_503_until_it_thaws(serve, database):
+    # The worker is alive for dead_after seconds after its last beat (every dead_after / 6).
+    dead_after = 3
+    server = serve(env={**database, "TASK_WORKER_DEAD_AFTER": str(dead_after)})
+    wait_for(lambda: health(server) == (200, "up"), timeout=30, what="the worker's first beat")
+    worker = server.pid_of("worker")
+    os.kill(worker, signal.SIGSTOP)  # alive to honcho, but its heartbeat stops
+    try:
+        # dead_after from its last beat, and room for a busy machine. Without the tree's
+        # variables the web would answer 200 for as long as the worker stays frozen.
+        wait_for(
+            lambda: health(server) == (503, "down"),
+            timeout=dead_after + 10,
+            what="/healthz to answer 503",
+        )
+        assert all(map(alive, server.tree))  # nothing ended: only /healthz can tell
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    wait_for(lambda: health(server) == (200, "up"), timeout=30, what="the worker to beat again")
+    assert server.stop(timeout=30) == 0
+    wait_for(lambda: not server.left(), timeout=10, what="the whole tree to end")
+{%- endif %}
 {%- endif %}

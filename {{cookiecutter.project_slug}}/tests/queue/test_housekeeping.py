@@ -1,10 +1,12 @@
 """The commands the scheduler runs, the status command, /healthz and the example page."""
 
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
@@ -89,6 +91,48 @@ def test_healthz_reports_ready_tasks_and_the_oldest_age(client):
     body = client.get("/healthz").json()
     assert body["tasks_ready"] == 1
     assert body["tasks_oldest_seconds"] >= 90
+
+
+def healthz(client):
+    response = client.get("/healthz")
+    body = response.json()
+    return response.status_code, body["status"], body["worker"], body["workers_alive"]
+
+
+def seen_ago(worker_id, seconds):
+    """Date the worker's last heartbeat seconds back, by the database's clock."""
+    Worker.objects.filter(id=worker_id).update(seen_at=Now() - timedelta(seconds=seconds))
+
+
+def test_healthz_shows_whether_a_worker_is_alive_by_the_database_s_clock(client, settings):
+    dead_after = settings.TASK_WORKER_DEAD_AFTER
+    assert healthz(client) == (200, "ok", "down", 0)
+    worker_beat(worker_id="w1")
+    assert healthz(client) == (200, "ok", "up", 1)
+    seen_ago("w1", dead_after - 2)
+    assert healthz(client) == (200, "ok", "up", 1)
+    seen_ago("w1", dead_after + 2)
+    # Dead, and outside `manage.py serve`: shown, but the web stays in the routing.
+    assert healthz(client) == (200, "ok", "down", 0)
+
+
+def test_under_serve_healthz_answers_503_without_a_live_worker_on_this_machine(
+    client, settings, monkeypatch
+):
+    dead_after = settings.TASK_WORKER_DEAD_AFTER
+    monkeypatch.setenv("SERVE_PARTS", "web,worker")
+    monkeypatch.setenv("SERVE_STARTED_AT", str(time.time()))
+    # The tree has just started: its worker still has time for a first beat.
+    assert healthz(client) == (200, "ok", "down", 0)
+    monkeypatch.setenv("SERVE_STARTED_AT", str(time.time() - dead_after - 2))
+    assert healthz(client) == (503, "unavailable", "down", 0)
+    # Another machine's worker is alive, not this tree's.
+    Worker.objects.create(id="elsewhere", host="another-machine", pid=1)
+    assert healthz(client) == (503, "unavailable", "down", 1)
+    worker_beat(worker_id="here")
+    assert healthz(client) == (200, "ok", "up", 2)
+    seen_ago("here", dead_after + 2)
+    assert healthz(client) == (503, "unavailable", "down", 1)
 
 
 def test_the_example_page_enqueues_and_answers_at_once(admin_client, settings):

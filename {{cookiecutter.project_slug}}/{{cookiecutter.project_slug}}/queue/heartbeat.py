@@ -48,6 +48,11 @@ def worker_stopped(*, worker_id):
     Worker.objects.filter(id=worker_id).delete()
 
 
+def live_workers(*, dead_after):
+    """The workers that wrote their heartbeat within dead_after seconds, by the database's clock."""
+    return Worker.objects.filter(seen_at__gte=Now() - timedelta(seconds=dead_after))
+
+
 def tasks_recover(*, dead_after):
     """Put back in the queue every RUNNING task that no live worker is running.
 
@@ -56,7 +61,7 @@ def tasks_recover(*, dead_after):
     tasks must be safe to run again.
     """
     cutoff = Now() - timedelta(seconds=dead_after)
-    running_now = Worker.objects.filter(seen_at__gte=cutoff, task_id__isnull=False)
+    running_now = live_workers(dead_after=dead_after).filter(task_id__isnull=False)
     orphans = (
         DBTaskResult.objects.running()
         .filter(started_at__lt=cutoff)

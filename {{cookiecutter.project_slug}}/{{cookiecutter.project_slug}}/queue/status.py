@@ -6,12 +6,14 @@ queue/tasks.py shows.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from .heartbeat import live_workers
 from .models import Worker
 
 # /healthz counts ready tasks up to this many: it means "this many or more".
@@ -70,6 +72,17 @@ def backlog():
         ready.annotate(now=Now()).order_by("enqueued_at").values_list("enqueued_at", "now").first()
     )
     return count, (oldest[1] - oldest[0]).total_seconds() if oldest else 0.0
+
+
+def workers_alive(*, host):
+    """What /healthz shows of the workers: (how many are alive, how many of them on host).
+
+    One query over the heartbeat rows, one per worker, with the rule that recovery uses.
+    """
+    counts = live_workers(dead_after=settings.TASK_WORKER_DEAD_AFTER).aggregate(
+        alive=Count("id"), here=Count("id", filter=Q(host=host))
+    )
+    return counts["alive"], counts["here"]
 
 
 def tasks_failed(*, limit=20):

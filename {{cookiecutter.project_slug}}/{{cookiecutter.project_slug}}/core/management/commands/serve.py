@@ -7,6 +7,20 @@ prefixes every line of theirs with its name and stops them all when one stops. O
 it: a grace period of its own (honcho's kills 5 s after the first stop), an exit status
 that tells a requested stop from a death, and children that end with this process even
 when it is killed (Linux's parent-death signal).
+{%- if cookiecutter.task_queue == "database" %}
+
+A frozen part does not end, so honcho cannot see it: a worker stopped by SIGSTOP, or
+stuck so that its heartbeat stops, would leave the web answering for a tree without a
+worker. So every part gets two variables, which the queue's /healthz reads:
+
+- SERVE_PARTS: the names of the tree's parts, comma-separated ("web,worker").
+- SERVE_STARTED_AT: when serve started them, in Unix seconds.
+
+With them, /healthz answers 503 when no worker of this machine has written its
+heartbeat within TASK_WORKER_DEAD_AFTER seconds, once that long has passed since
+SERVE_STARTED_AT (the worker's time for its first beat), and a platform's health check
+sees the tree as down.
+{%- endif %}
 {%- else %}
 
 With the web process as its only part, serve migrates (on SQLite) and then becomes
@@ -219,6 +233,11 @@ class Command(BaseCommand):
         os.chdir(settings.BASE_DIR)
 {%- if tree %}
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each line as it is written
+{%- if cookiecutter.task_queue == "database" %}
+        # For /healthz, which answers 503 once this tree's worker is gone (see above).
+        environment["SERVE_PARTS"] = ",".join(name for name, _ in CHILDREN)
+        environment["SERVE_STARTED_AT"] = str(time.time())
+{%- endif %}
         # Relays forked from this single-threaded process, on every Python version (3.14
         # makes forkserver the default, which would be the relays' parent instead).
         multiprocessing.set_start_method("fork", force=True)
