@@ -45,7 +45,7 @@ django.setup()
 
 from django.conf import settings
 
-from {{ cookiecutter.project_slug }}.queue.worker import Worker
+from {{ cookiecutter.project_slug }}.queue.worker import QueueWorker
 {%- else %}
 
 from {{ cookiecutter.project_slug }}.schedule.clock import run_clock
@@ -60,7 +60,7 @@ def sleep():
 
 tick = Job(name="tick", cron="* * * * *", second="*", run=sleep)
 {%- if cookiecutter.task_queue == "database" %}
-worker = Worker(
+worker = QueueWorker(
     dead_after=settings.TASK_WORKER_DEAD_AFTER,
     schedule=[tick],
     queue_names=["*"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.tasks import task
 
-from {{ cookiecutter.project_slug }}.queue import worker
+from {{ cookiecutter.project_slug }}.queue import heartbeat
 
 
 @task
@@ -92,12 +92,12 @@ def append_line_slowly(item):
 @task
 def heartbeat_break(path, seconds):
     """Make this worker's next heartbeat raise an error no database raises, then sleep."""
-    original = worker.worker_beat
+    original = heartbeat.worker_beat
 
     def broken(**kwargs):
-        worker.worker_beat = original
+        heartbeat.worker_beat = original
         raise ZeroDivisionError("not a database error")
 
-    worker.worker_beat = broken
+    heartbeat.worker_beat = broken
     time.sleep(seconds)
     note_run(path)

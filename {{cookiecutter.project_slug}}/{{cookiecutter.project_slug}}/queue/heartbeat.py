@@ -14,7 +14,9 @@ the database's, so a worker whose clock is wrong never looks dead.
 
 import logging
 import os
+import signal
 import socket
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .connections import close_connections
 from .models import Worker
 from .outcome import task_fail
 
@@ -96,3 +99,36 @@ def runs_allowed(db_task_result):
     if hasattr(task, "runs_allowed"):
         return task.runs_allowed()
     return settings.TASK_DEFAULT_ATTEMPTS  # a task of another backend class
+
+
+class Heartbeat(threading.Thread):
+    """Writes this worker's heartbeat and recovers dead workers' tasks, in the background.
+
+    A thread, so that the heartbeat goes on while a long task runs; it has its own
+    database connection.
+    """
+
+    def __init__(self, *, worker_id, dead_after):
+        super().__init__(name="heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.dead_after = dead_after
+        self.task_id = None  # the task the worker runs; written with every beat
+        self.stopping = threading.Event()
+
+    def run(self):
+        # A task's time limit (SIGALRM) must interrupt the task's thread, not this one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        while not self.stopping.wait(self.dead_after / 6):
+            try:
+                worker_beat(worker_id=self.worker_id, task_id=self.task_id)
+                if recovered := tasks_recover(dead_after=self.dead_after):
+                    logger.warning("Put %d task(s) of dead workers back in the queue", recovered)
+            except Exception:  # the heartbeat ends only with the process
+                logger.warning("Heartbeat failed; trying again", exc_info=True)
+                close_connections()
+        close_connections()
+
+    def stop(self):
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout=10)

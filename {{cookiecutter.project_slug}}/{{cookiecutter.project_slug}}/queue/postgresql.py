@@ -20,7 +20,12 @@ CHANNEL = "queue_task_ready"
 CLAIM_DIALECT = ("worker_ids || jsonb_build_array(%s::text)", "FOR UPDATE SKIP LOCKED")
 
 
-class VendorWake(Wake):
+def wake():
+    """How a worker waits on PostgreSQL: LISTEN on the trigger's channel."""
+    return ListenWake()
+
+
+class ListenWake(Wake):
     def start(self):
         self.watch.connection.execute(f"LISTEN {CHANNEL}")
 

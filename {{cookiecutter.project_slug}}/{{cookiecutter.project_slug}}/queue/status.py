@@ -29,8 +29,9 @@ class QueueState:
     failed: int
 
 
-def queues_ready():
-    """Per queue: the tasks ready to run now, how long the oldest has waited, and more."""
+def queue_states():
+    """Per queue: the tasks ready to run now, how long the oldest has waited, how many
+    run and how many failed."""
     now = timezone.now()
     # What DBTaskResult.objects.ready() selects: not deferred, or due by now.
     ready = Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))

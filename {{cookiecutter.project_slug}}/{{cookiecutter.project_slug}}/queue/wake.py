@@ -192,4 +192,4 @@ def wake_for(connection):
     if connection.vendor == "sqlite":
         return SqliteWake()
     module = vendor_module(connection)
-    return module.VendorWake() if module else Wake()
+    return module.wake() if module else Wake()

@@ -4,23 +4,19 @@ The stock loop polls once a second, exits when the database goes away, leaves a
 killed worker's task RUNNING for ever and never retries. This one sleeps until the
 database says a task may be ready (wake.py), waits out a database restart, beats a
 heartbeat that lets live workers recover a dead one's task (heartbeat.py), stops a
-task past its time limit, stores what cannot be stored as a clear error (outcome.py),
-and queues a failed task again while it has attempts left (backend.py).
+task past its time limit (time_limit.py), stores what cannot be stored as a clear
+error (outcome.py), and queues a failed task again while it has attempts left
+(backend.py).
 {%- if cookiecutter.scheduler == "clock" %} It keeps the
 clock too: the schedule fires in threads of its own (schedule/clock.py), so a job is
 on time while a long task runs, and SIGTERM lets a running job finish as it does a task.
 {%- endif %}
 """
 
-import faulthandler
 import logging
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from functools import partial
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, close_old_connections, connections
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -34,51 +30,36 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from ..schedule.clock import start_clock, stop_clock
 {% endif -%}
 from .claim import claim_dialect, task_claim
-from .heartbeat import tasks_recover, worker_beat, worker_stopped
+from .connections import close_connections
+from .heartbeat import Heartbeat, worker_beat, worker_stopped
 from .outcome import task_fail, task_retry, task_succeed
+from .time_limit import TimeLimitExceeded, time_limit, time_limit_of
 from .wake import wake_for
 
 logger = logging.getLogger(__name__)
+
+# Failed results name their exception by its import path, and older ones name
+# queue.worker.TimeLimitExceeded: the import above keeps that path working.
 
 # Longest pause between attempts to reach a database that is down.
 DATABASE_RETRY_CAP_SECONDS = 10
 
 
-class Heartbeat(threading.Thread):
-    """Writes this worker's heartbeat and recovers dead workers' tasks, in the background.
+class QueueWorker(StockWorker):
+    """The stock worker with another loop; options and signal handling are the stock ones.
 
-    A thread, so that the heartbeat goes on while a long task runs; it has its own
-    database connection.
+    What it uses of the stock worker beyond its options: `running` (cleared by its SIGTERM
+    handler), `running_task` (set while a task runs, so that the handler waits for it)
+    and the counter of tasks run that its `max_tasks` option reads (`tasks_run` below).
     """
 
-    def __init__(self, *, worker_id, dead_after):
-        super().__init__(name="heartbeat", daemon=True)
-        self.worker_id = worker_id
-        self.dead_after = dead_after
-        self.task_id = None  # the task the worker runs; written with every beat
-        self.stopping = threading.Event()
+    @property
+    def tasks_run(self):
+        return self._run_tasks
 
-    def run(self):
-        # A task's time limit (SIGALRM) must interrupt the task's thread, not this one.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        while not self.stopping.wait(self.dead_after / 6):
-            try:
-                worker_beat(worker_id=self.worker_id, task_id=self.task_id)
-                if recovered := tasks_recover(dead_after=self.dead_after):
-                    logger.warning("Put %d task(s) of dead workers back in the queue", recovered)
-            except Exception:  # the heartbeat ends only with the process
-                logger.warning("Heartbeat failed; trying again", exc_info=True)
-                connections_drop()
-        connections_drop()
-
-    def stop(self):
-        self.stopping.set()
-        if self.is_alive():
-            self.join(timeout=10)
-
-
-class Worker(StockWorker):
-    """The stock worker with another loop; options and signal handling are the stock ones."""
+    @tasks_run.setter
+    def tasks_run(self, count):
+        self._run_tasks = count
 
 {%- if cookiecutter.scheduler == "clock" %}
 
@@ -111,13 +92,13 @@ class Worker(StockWorker):
 {%- endif %}
             self.heartbeat.stop()
             self.wake.close()
-            self.stopped()
+            self.sign_off()
 
     def loop(self):
         while self.running:
             found = self.until_database_answers(self.claim_and_run)
-            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
-                logger.info("Ran %d tasks; exiting", self._run_tasks)
+            if self.max_tasks is not None and self.tasks_run >= self.max_tasks:
+                logger.info("Ran %d tasks; exiting", self.tasks_run)
                 return
             if found:
                 continue
@@ -136,7 +117,7 @@ class Worker(StockWorker):
                 self.database_failures += 1
                 pause = min(2 ** (self.database_failures - 1), DATABASE_RETRY_CAP_SECONDS)
                 logger.warning("Database error (%s); trying again in %d s", error, pause)
-                connections_drop()
+                close_connections()
                 self.wake.close()
                 time.sleep(pause)
                 continue
@@ -218,7 +199,7 @@ class Worker(StockWorker):
             self.attempt(db_task_result)
         finally:
             self.heartbeat.task_id = None
-            self._run_tasks += 1
+            self.tasks_run += 1
 
     def attempt(self, db_task_result):
         """Run the task once and store how it ended; on failure, queue it again if it may.
@@ -246,17 +227,17 @@ class Worker(StockWorker):
             return
         except BaseException as error:  # a second SIGTERM or Ctrl-C ends the task
             self.store(partial(task_fail, db_task_result, error))
-            self.finished(db_task_result)
+            self.announce_finished(db_task_result)
             return
         # Returned: from here on the task is never called again, whatever the storing meets.
         self.store(partial(task_succeed, db_task_result, value))
-        self.finished(db_task_result)
+        self.announce_finished(db_task_result)
 
     def failed_attempt(self, db_task_result, task, error):
         delay = task.retry_delay(attempt=len(db_task_result.worker_ids))
         if delay is None:
             self.store(partial(task_fail, db_task_result, error))
-            self.finished(db_task_result)  # here, so that the log shows the traceback
+            self.announce_finished(db_task_result)  # here, so that the log shows the traceback
             return
         self.store(partial(task_retry, db_task_result, error, delay=delay))
         logger.warning(
@@ -271,7 +252,7 @@ class Worker(StockWorker):
         """Store a task's outcome, waiting for a database that is out of reach."""
         self.until_database_answers(save)
 
-    def finished(self, db_task_result):
+    def announce_finished(self, db_task_result):
         """Tell task_finished receivers (Django logs the outcome) that the task is done."""
         try:
             task_result = db_task_result.task_result
@@ -279,58 +260,10 @@ class Worker(StockWorker):
         except Exception:
             logger.exception("Task id=%s finished; telling its receivers failed", db_task_result.id)
 
-    def stopped(self):
+    def sign_off(self):
+        """Remove this worker's heartbeat row, and log that it stopped."""
         try:
             worker_stopped(worker_id=self.worker_id)
         except Error:
             logger.warning("Could not remove this worker's heartbeat row", exc_info=True)
         logger.info("Worker %s stopped", self.worker_id)
-
-
-def connections_drop():
-    """Close this thread's connections, broken ones too, so the next query reconnects."""
-    for connection in connections.all(initialized_only=True):
-        try:
-            connection.close()
-        except Error:
-            logger.debug("Closing a broken connection failed", exc_info=True)
-
-
-class TimeLimitExceeded(BaseException):
-    """The task ran past its time limit; a BaseException, so that `except Exception` in the
-    task cannot swallow it."""
-
-
-@contextmanager
-def time_limit(seconds):
-    """Stop the task in the main thread after `seconds`, and end the process a tenth later.
-
-    SIGALRM raises TimeLimitExceeded where the task's Python code runs. Code that never
-    returns to Python (a hang inside a C extension) cannot be stopped there: then
-    faulthandler's own thread, which needs no Python, prints every thread's stack and
-    ends the process; the task counts as one whose worker died.
-    """
-
-    def stop(signum, frame):
-        raise TimeLimitExceeded(f"The task ran past its time limit of {seconds:g} s.")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    # The alarm must interrupt this thread: faulthandler's new thread inherits the mask.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-    try:
-        faulthandler.dump_traceback_later(seconds + max(seconds / 10, 1), exit=True)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        faulthandler.cancel_dump_traceback_later()
-        signal.signal(signal.SIGALRM, previous)
-
-
-def time_limit_of(task):
-    if hasattr(task, "time_limit_seconds"):
-        return task.time_limit_seconds()
-    return settings.TASK_TIME_LIMIT  # a task of another backend class

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from ...status import queues_ready, tasks_failed, workers_seen
+from ...status import queue_states, tasks_failed, workers_seen
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{'queue':<20} {'ready':>7} {'oldest (s)':>11} {'running':>8} {'failed':>7}"
         )
-        for queue in queues_ready():
+        for queue in queue_states():
             self.stdout.write(
                 f"{queue.name:<20} {queue.ready:>7} {queue.oldest_seconds:>11.1f}"
                 f" {queue.running:>8} {queue.failed:>7}"

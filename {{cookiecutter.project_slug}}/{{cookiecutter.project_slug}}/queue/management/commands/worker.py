@@ -7,7 +7,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 {% if cookiecutter.scheduler == "clock" -%}
 from ....schedule.jobs import SCHEDULE
 {% endif -%}
-from ...worker import Worker
+from ...worker import QueueWorker
 
 
 class Command(DbWorkerCommand):
@@ -33,7 +33,7 @@ class Command(DbWorkerCommand):
         self.configure_logging(verbosity)
         if reload:
             raise CommandError("--reload would kill the running task halfway; restart instead.")
-        worker = Worker(
+        worker = QueueWorker(
             dead_after=settings.TASK_WORKER_DEAD_AFTER,
 {%- if cookiecutter.scheduler == "clock" %}
             schedule=SCHEDULE,
