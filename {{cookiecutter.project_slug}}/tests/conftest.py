@@ -40,7 +40,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         path = tmp_path_factory.mktemp("database") / "test.sqlite3"
         connection.settings_dict["TEST"]["NAME"] = str(path)
 {%- endif %}
-{%- if cookiecutter.scheduler != "none" or cookiecutter.database == "postgresql" %}
 
 
 @pytest.fixture
@@ -56,12 +55,11 @@ def live_database_url(transactional_db, settings):
         return f"postgres://{user}:{password}@{host}:{port}/{name}"
 {%- endif %}
     return f"sqlite:///{database['NAME']}"
-{%- endif %}
 
 
 @pytest.fixture
 def serve(tmp_path):
-    """Start `manage.py serve` on demand (tests/serving.py); each tree goes after the test."""
-    from .serving import serve_fixture
+    """Start `manage.py serve` on demand (tests/support.py); each tree goes after the test."""
+    from .support import serve_fixture
 
     yield from serve_fixture(tmp_path)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 {%- if cookiecutter.task_queue == "database" %}
@@ -27,9 +26,8 @@ from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 {% if cookiecutter.task_queue == "database" -%}
 from .queue.tasks import sleep_then_return
 {% endif -%}
+from .support import PROJECT_DIR
 from .test_schedule import DAYLIGHT_SAVING, NIGHTS
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # A clock over a schedule of one job, "tick", due every second; each run prints
 # "tick started at <Unix time>", then takes TICK_SECONDS.
@@ -140,7 +138,7 @@ class Clock:
         return status
 
 
-def wait_for(condition, *, clocks, timeout=30):
+def wait_for_clocks(condition, *, clocks, timeout=30):
     """Poll until condition() holds; fail with the clocks' logs when it does not in time."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -151,7 +149,7 @@ def wait_for(condition, *, clocks, timeout=30):
 
 def test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm(live_database_url, tmp_path):
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
-        wait_for(lambda: len(clock.runs()) >= 6, clocks=[clock])
+        wait_for_clocks(lambda: len(clock.runs()) >= 6, clocks=[clock])
         assert clock.stop() == 0
     assert "clock stopped" in clock.text()
     assert clock.text().rstrip().endswith("stopped"), "something ran after the clock stopped"
@@ -167,7 +165,7 @@ def test_a_clock_back_from_downtime_replays_nothing(live_database_url, tmp_path)
     LastRun.objects.create(job="tick", scheduled_for=timezone.now() - timedelta(hours=1))
     started = time.time()
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
-        wait_for(lambda: len(clock.runs()) >= 3, clocks=[clock])
+        wait_for_clocks(lambda: len(clock.runs()) >= 3, clocks=[clock])
         assert clock.stop() == 0
     slots = [slot for _, slot in clock.runs()]
     assert min(slots) >= int(started), "a time from before the clock started ran"
@@ -176,7 +174,7 @@ def test_a_clock_back_from_downtime_replays_nothing(live_database_url, tmp_path)
 
 def test_sigterm_lets_a_running_job_finish(live_database_url, tmp_path):
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log", tick_seconds=2) as clock:
-        wait_for(lambda: "tick started" in clock.text(), clocks=[clock])
+        wait_for_clocks(lambda: "tick started" in clock.text(), clocks=[clock])
         assert clock.stop(within=2 + STOP_SECONDS) == 0
     stopping, finished = clock.text().split("clock stopping", 1)
     assert not RAN.search(stopping), "the job was meant to be running when SIGTERM came"
@@ -187,16 +185,18 @@ def test_sigterm_lets_a_running_job_finish(live_database_url, tmp_path):
 def test_a_job_fires_on_time_while_the_worker_runs_a_long_task(live_database_url, tmp_path):
     """The clock's threads are not the task's: a task of 8 s holds no job back."""
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
-        wait_for(lambda: "clock started" in clock.text(), clocks=[clock])
+        wait_for_clocks(lambda: "clock started" in clock.text(), clocks=[clock])
         result = sleep_then_return.enqueue(8)
         task = DBTaskResult.objects.filter(id=result.id)
-        wait_for(lambda: task.filter(status=TaskResultStatus.RUNNING).exists(), clocks=[clock])
+        wait_for_clocks(
+            lambda: task.filter(status=TaskResultStatus.RUNNING).exists(), clocks=[clock]
+        )
         task_started = time.time()
 
         def during_task():
             return [run for run in clock.runs() if run[0] > task_started]
 
-        wait_for(lambda: len(during_task()) >= 4, clocks=[clock])
+        wait_for_clocks(lambda: len(during_task()) >= 4, clocks=[clock])
         assert task.get().status == TaskResultStatus.RUNNING, "the task ended too early"
         assert clock.stop(within=8 + STOP_SECONDS) == 0
     lateness = [started - slot for started, slot in during_task()]
@@ -209,7 +209,7 @@ def test_a_job_fires_on_time_while_the_worker_runs_a_long_task(live_database_url
 def test_a_burst_of_stop_signals_still_stops_the_clock_cleanly(live_database_url, tmp_path):
     """A process manager and `uv run` may both send SIGTERM, and Ctrl-C adds SIGINT."""
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
-        wait_for(lambda: "clock started" in clock.text(), clocks=[clock])
+        wait_for_clocks(lambda: "clock started" in clock.text(), clocks=[clock])
         deadline = time.monotonic() + STOP_SECONDS
         while clock.process.poll() is None and time.monotonic() < deadline:
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -231,7 +231,7 @@ def test_two_clocks_fire_each_time_once_and_replay_nothing(live_database_url, tm
             seen = [set(RAN.findall(c.text())) | set(ALREADY_RAN.findall(c.text())) for c in clocks]
             return len(seen[0] & seen[1]) >= SHARED_TIMES
 
-        wait_for(both_fired_often_enough, clocks=clocks, timeout=30 + SHARED_TIMES)
+        wait_for_clocks(both_fired_often_enough, clocks=clocks, timeout=30 + SHARED_TIMES)
         assert [clock.stop() for clock in clocks] == [0, 0]
     ran = [moment for clock in clocks for moment in clock.ran()]
     assert len(ran) == len(set(ran)), "a time ran twice"

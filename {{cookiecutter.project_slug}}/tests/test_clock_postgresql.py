@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from django.db import connection, connections
 
-from .test_clock import Clock, wait_for
+from .test_clock import Clock, wait_for_clocks
 
 # A command that restarts the PostgreSQL server of the tests, such as
 # "pg_ctlcluster --skip-systemctl-redirect 17 main restart". Without one, the test
@@ -29,12 +29,12 @@ def test_the_clock_keeps_firing_after_postgresql_restarts(live_database_url, tmp
     if connection.vendor != "postgresql":
         pytest.skip("only a database server restarts; the tests run on SQLite now")
     with Clock(database_url=live_database_url, log=tmp_path / "clock.log") as clock:
-        wait_for(lambda: len(clock.ran()) >= 1, clocks=[clock])
+        wait_for_clocks(lambda: len(clock.ran()) >= 1, clocks=[clock])
         if RESTART_COMMAND:
             subprocess.run(shlex.split(RESTART_COMMAND), check=True)
             connections.close_all()
         else:
             assert end_other_connections() >= 1, "the clock held no connection to lose"
         before = len(clock.ran())
-        wait_for(lambda: len(clock.ran()) >= before + 3, clocks=[clock])
+        wait_for_clocks(lambda: len(clock.ran()) >= before + 3, clocks=[clock])
         assert clock.stop() == 0

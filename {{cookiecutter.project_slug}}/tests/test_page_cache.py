@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -31,9 +30,8 @@ from django.views.decorators.vary import vary_on_cookie
 from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
 from {{ cookiecutter.project_slug }}.pages.models import Page
 
-from .serving import free_port
+from .support import PROJECT_DIR, free_port
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 HTML = "<!doctype html><p>{}</p>"
 
 

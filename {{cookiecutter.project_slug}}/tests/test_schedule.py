@@ -5,7 +5,6 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -17,7 +16,8 @@ from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 from {{ cookiecutter.project_slug }}.schedule.runner import run_job
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job, parse
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from .support import PROJECT_DIR
+
 SUNDAY = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 
 

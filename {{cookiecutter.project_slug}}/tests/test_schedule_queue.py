@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,7 +17,7 @@ from {{ cookiecutter.project_slug }}.queue.fanout import FAN_OUT_PRIORITY
 from {{ cookiecutter.project_slug }}.schedule.jobs import QUEUE_UPKEEP
 from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from .support import PROJECT_DIR
 
 
 def run_worker_until_the_queue_is_empty(database_url, **env):

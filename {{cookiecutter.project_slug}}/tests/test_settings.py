@@ -15,7 +15,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from .support import PROJECT_DIR
+
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
 REFUSAL = "DEBUG is set neither in the environment nor in .env"
 # What git does not track, so what a fresh clone lacks (.env above all).

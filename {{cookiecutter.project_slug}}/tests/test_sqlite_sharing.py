@@ -9,13 +9,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import pytest
 
-from .serving import free_port
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from .support import PROJECT_DIR, free_port
 
 VISITORS = 12
 GROUPS_EACH = 5

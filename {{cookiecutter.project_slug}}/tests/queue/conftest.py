@@ -4,35 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from {{ cookiecutter.project_slug }}.queue.models import Worker
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def wait_for(condition, *, timeout=30, what="the condition"):
-    """Check condition every 20 ms until it holds; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.02)
-
-
-def database_url_for_workers():
-    """The URL of the test database, for processes started by a test."""
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{database['NAME']}"
-    user = quote(database["USER"] or "")
-    password = quote(database["PASSWORD"] or "")
-    host = f"{database['HOST']}:{database['PORT']}" if database["PORT"] else database["HOST"]
-    return f"{connection.vendor}://{user}:{password}@{host}/{database['NAME']}"
+from ..support import PROJECT_DIR, wait_for
 
 
 class WorkerProcess:
@@ -41,10 +19,10 @@ class WorkerProcess:
     skew runs it with its clock that many seconds behind the database's (skewed_clock.py).
     """
 
-    def __init__(self, *, log, dead_after, args=(), env=None, skew=None):
+    def __init__(self, *, database_url, log, dead_after, args=(), env=None, skew=None):
         env = {
             **os.environ,
-            "DATABASE_URL": database_url_for_workers(),
+            "DATABASE_URL": database_url,
             "TASK_WORKER_DEAD_AFTER": str(dead_after),
             **(env or {}),
         }
@@ -79,13 +57,20 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(transactional_db, tmp_path):
+def start_worker(live_database_url, tmp_path):
     """Start a worker on the test database; every worker goes at the end of the test."""
     started = []
 
     def start(*, dead_after=30, args=(), env=None, skew=None):
         log = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(log=log, dead_after=dead_after, args=args, env=env, skew=skew)
+        worker = WorkerProcess(
+            database_url=live_database_url,
+            log=log,
+            dead_after=dead_after,
+            args=args,
+            env=env,
+            skew=skew,
+        )
         started.append(worker)
         return worker
 

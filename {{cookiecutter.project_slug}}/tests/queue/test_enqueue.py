@@ -8,7 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from {{ cookiecutter.project_slug }}.queue.fanout import FAN_OUT_PRIORITY, fan_out
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import add, nothing, sleep_then_return
 
 

@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from {{ cookiecutter.project_slug }}.queue.heartbeat import WorkerDied
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import append_line_slowly, exit_process, heartbeat_break
 
 

@@ -8,7 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from {{ cookiecutter.project_slug }}.queue.outcome import ResultNotStored
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import add, fail_with_nul, return_datetime, return_nul
 
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from django.db import connection, connections
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import add
 
 # A command that restarts the tests' PostgreSQL server, such as "pg_ctlcluster

@@ -12,7 +12,7 @@ from django.tasks import TaskResultStatus
 from {{ cookiecutter.project_slug }}.queue.backend import RetryingTask
 from {{ cookiecutter.project_slug }}.queue.tasks import url_check
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import always_fail, nothing
 
 

@@ -15,7 +15,7 @@ from urllib.request import HTTPCookieProcessor, build_opener
 
 import pytest
 
-from ..serving import PROJECT_DIR, wait_for
+from ..support import PROJECT_DIR, wait_for
 
 
 class SlowService:

@@ -7,7 +7,7 @@ from django.tasks import TaskResultStatus
 from {{ cookiecutter.project_slug }}.queue.heartbeat import WorkerDied
 from {{ cookiecutter.project_slug }}.queue.time_limit import TimeLimitExceeded
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import add, hang_out_of_reach, sleep_past_limit, sleep_then_return
 
 

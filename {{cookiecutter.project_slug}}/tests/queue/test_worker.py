@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from {{ cookiecutter.project_slug }}.queue.fanout import fan_out
 from {{ cookiecutter.project_slug }}.queue.models import Worker
 
-from .conftest import wait_for
+from ..support import wait_for
 from .tasks import add, append_line, sleep_then_return
 
 

@@ -1,5 +1,6 @@
 {%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
-"""`manage.py serve` in a process of its own, with every process of its tree kept in view."""
+"""What the tests share: the project's directory, waiting, free ports, and `manage.py
+serve` in a process of its own with every process of its tree kept in view."""
 
 import contextlib
 import http.client
@@ -14,12 +15,12 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def wait_for(condition, *, timeout, what):
-    """Check condition every 50 ms until it holds; fail after timeout seconds."""
+def wait_for(condition, *, timeout=30, what="the condition"):
+    """Check condition every 20 ms until it holds; fail after timeout seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def free_port():
