@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from ..queue.fanout import FAN_OUT_PRIORITY
+from ..queue.fanout import BULK_PRIORITY
 from . import jobs
 
 
@@ -22,5 +22,5 @@ def hand_to_worker(*, job):
     upkeep = {each.name for each in jobs.QUEUE_UPKEEP}
     if job.name in upkeep or job not in jobs.SCHEDULE:
         return False
-    run_scheduled_job.using(priority=FAN_OUT_PRIORITY).enqueue(job.name)
+    run_scheduled_job.using(priority=BULK_PRIORITY).enqueue(job.name)
     return True
