@@ -10,8 +10,11 @@ import logging
 from functools import partial
 
 from django.core.management import call_command
-
-from .dormant import deactivate_dormant_users
+{% if cookiecutter.task_queue == "database" %}
+from ..users.tasks import deactivate_dormant_users
+{%- else %}
+from ..users.dormant import deactivate_dormant_users
+{%- endif %}
 from .timetable import Job
 
 logger = logging.getLogger(__name__)
