@@ -35,13 +35,19 @@ OPTIONAL_PATHS = (
         {"cron", "clock"},
         [
             "{slug}/schedule",
+            "{slug}/users/dormant.py",
+            "{slug}/users/tasks.py",
             "tests/test_schedule.py",
             "tests/test_dormant_users.py",
             "tests/test_schedule_queue.py",
             "tests/test_schedule_page_cache.py",
         ],
     ),
-    ("task_queue", {"database"}, ["{slug}/schedule/tasks.py", "tests/test_schedule_queue.py"]),
+    (
+        "task_queue",
+        {"database"},
+        ["{slug}/schedule/tasks.py", "{slug}/users/tasks.py", "tests/test_schedule_queue.py"],
+    ),
     ("public_site_caching", {True}, ["tests/test_schedule_page_cache.py"]),
     (
         "scheduler",

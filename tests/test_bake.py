@@ -101,6 +101,11 @@ OPTIONAL_PATHS = [
     ({"task_queue": "database"}, ["{slug}/queue", "tests/queue"]),
     ({"scheduler": "cron"}, ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
     ({"scheduler": "clock"}, ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
+    ({"scheduler": {"cron", "clock"}}, ["{slug}/users/dormant.py", "tests/test_dormant_users.py"]),
+    (
+        {"scheduler": {"cron", "clock"}, "task_queue": "database"},
+        ["{slug}/users/tasks.py", "{slug}/schedule/tasks.py", "tests/test_schedule_queue.py"],
+    ),
     (
         {"database": "sqlite"},
         ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
@@ -170,8 +175,14 @@ def answer(answers, name):
 
 
 def answered(answers, wanted):
-    """Whether answers give every answer of wanted, a dict of name and value."""
-    return all(answer(answers, name) == value for name, value in wanted.items())
+    """Whether answers give every answer of wanted, a dict of name and value.
+
+    A value may be a set: any of its values will do.
+    """
+    return all(
+        answer(answers, name) in (value if isinstance(value, set) else {value})
+        for name, value in wanted.items()
+    )
 
 
 def combinations_where(name, value):

@@ -4,23 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-{%- if cookiecutter.task_queue == "none" %}
-from django.core.management import call_command
-{%- endif %}
 from django.utils import timezone
 
-from {{ cookiecutter.project_slug }}.schedule.dormant import (
+from {{ cookiecutter.project_slug }}.users.dormant import (
+    deactivate_dormant_users,
     deactivate_if_dormant,
     dormant_users,
 )
 
 User = get_user_model()
-{%- if cookiecutter.task_queue == "database" %}
-# A task: call() runs it here, as a worker would.
-deactivate = deactivate_if_dormant.call
-{%- else %}
-deactivate = deactivate_if_dormant
-{%- endif %}
 
 
 def account(username, *, days_since_sign_in, superuser=False):
@@ -67,19 +59,17 @@ def test_unset_nobody_is_dormant(accounts, settings):
 def test_an_account_that_signed_in_meanwhile_is_kept(accounts):
     dormant = accounts["dormant"]
     User.objects.filter(pk=dormant.pk).update(last_login=timezone.now())
-    assert not deactivate(dormant.pk)
+    assert not deactivate_if_dormant(dormant.pk)
     dormant.refresh_from_db()
     assert dormant.is_active
 
 
 def test_deactivating_twice_changes_nothing_more(accounts):
     dormant = accounts["dormant"]
-    assert deactivate(dormant.pk)
-    assert not deactivate(dormant.pk)
-{%- if cookiecutter.task_queue == "none" %}
+    assert deactivate_if_dormant(dormant.pk)
+    assert not deactivate_if_dormant(dormant.pk)
 
 
-def test_runjob_deactivates_the_dormant_accounts_in_place(accounts):
-    call_command("runjob", "deactivate_dormant_users")
+def test_the_job_deactivates_every_dormant_account_in_place(accounts):
+    deactivate_dormant_users()
     assert usernames(User.objects.filter(is_active=False)) == ["dormant", "never"]
-{%- endif %}

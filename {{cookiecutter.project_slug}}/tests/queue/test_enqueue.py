@@ -6,7 +6,7 @@ from django.tasks import TaskResultStatus, task
 from django.tasks.exceptions import InvalidTask
 from django_tasks_db.models import DBTaskResult
 
-from {{ cookiecutter.project_slug }}.queue.fanout import FAN_OUT_PRIORITY, fan_out
+from {{ cookiecutter.project_slug }}.queue.fanout import BULK_PRIORITY, fan_out
 
 from ..support import wait_for
 from .tasks import add, nothing, sleep_then_return
@@ -41,7 +41,7 @@ def test_fan_out_queues_one_low_priority_task_per_item():
     assert fan_out(sleep_then_return, [0, 0, 0]) == 3
     queued = DBTaskResult.objects.all()
     assert [task.args_kwargs["args"] for task in queued] == [[0], [0], [0]]
-    assert {task.priority for task in queued} == {FAN_OUT_PRIORITY}
+    assert {task.priority for task in queued} == {BULK_PRIORITY}
 
 
 def test_urgent_work_goes_before_fanned_out_work(start_worker):

@@ -2,8 +2,9 @@
 
 from django.db import transaction
 
-# Below the default priority (0): a worker takes any urgent task first.
-FAN_OUT_PRIORITY = -50
+# Work done in bulk, which nobody waits on: fan-out's tasks and the scheduled jobs.
+# Below the default priority (0), so a worker takes any urgent task first.
+BULK_PRIORITY = -50
 
 
 def fan_out(task, items):
@@ -12,7 +13,7 @@ def fan_out(task, items):
     One transaction: either every item is queued or none is, and workers see them
     all at once when it commits.
     """
-    low = task.using(priority=FAN_OUT_PRIORITY)
+    low = task.using(priority=BULK_PRIORITY)
     count = 0
     with transaction.atomic():
         for item in items:

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from ..queue.fanout import FAN_OUT_PRIORITY
+from ..queue.fanout import BULK_PRIORITY
 from . import jobs
 
 
@@ -15,12 +15,11 @@ def run_scheduled_job(name):
 def hand_to_worker(*, job):
     """Enqueue job below urgent tasks if a worker should run it; False if not.
 
-    A worker runs the jobs of the schedule, except the queue's own upkeep: a stuck
-    queue would hold that too. A job from elsewhere, which a worker cannot look up,
-    runs in place.
+    A worker runs the jobs of the schedule, except those marked in_place (the queue's
+    own upkeep: a stuck queue would hold that too). A job from elsewhere, which a
+    worker cannot look up, runs in place.
     """
-    upkeep = {each.name for each in jobs.QUEUE_UPKEEP}
-    if job.name in upkeep or job not in jobs.SCHEDULE:
+    if job.in_place or job not in jobs.SCHEDULE:
         return False
-    run_scheduled_job.using(priority=FAN_OUT_PRIORITY).enqueue(job.name)
+    run_scheduled_job.using(priority=BULK_PRIORITY).enqueue(job.name)
     return True

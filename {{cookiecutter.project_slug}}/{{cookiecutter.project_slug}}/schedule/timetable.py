@@ -128,13 +128,16 @@ class Job:
 
     cron is "minute hour day month day-of-week" in settings.TIME_ZONE, with days of
     the week as names (sun, mon-fri). second is the second of the minute: 0 unless
-    a job must fire within minutes, which cron cannot do.
+    a job must fire within minutes, which cron cannot do. in_place runs the job where
+    runjob or the clock claimed it, never through the task queue: for the queue's own
+    upkeep, which a stuck queue would hold. Without a queue every job runs in place.
     """
 
     name: str
     cron: str
     run: Callable[[], object]
     second: str = "0"
+    in_place: bool = False
     timetable: Timetable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

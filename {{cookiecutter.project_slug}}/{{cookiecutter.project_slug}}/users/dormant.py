@@ -1,10 +1,7 @@
-"""A bulk job: deactivate the accounts nobody has signed in to for DORMANT_USER_DAYS.
+"""Dormant accounts, which nobody has signed in to for DORMANT_USER_DAYS, and their job.
 
-Superusers are never deactivated, so the site always keeps a way in; with
+Superusers are never dormant, so the site always keeps a way in; with
 DORMANT_USER_DAYS unset, nobody is.
-{%- if cookiecutter.task_queue == "database" %} The job only picks the accounts and queues
-one small task per account, below urgent work; workers deactivate them as they have time.
-{%- endif %}
 """
 
 import logging
@@ -13,14 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Coalesce
-{%- if cookiecutter.task_queue == "database" %}
-from django.tasks import task
-{%- endif %}
 from django.utils import timezone
-{%- if cookiecutter.task_queue == "database" %}
-
-from ..queue.fanout import fan_out
-{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +30,12 @@ def dormant_users():
         .filter(last_seen__lt=since)
     )
 
-{% if cookiecutter.task_queue == "database" %}
-@task
-{%- endif %}
+
 def deactivate_if_dormant(user_id):
     """Deactivate one account if it is still dormant; True if this call did it.
 
     It asks again rather than trusting the job's list: the user may have signed in
-    since{{ " the task was queued" if cookiecutter.task_queue == "database" else "" }}, and a second run must change nothing.
+    since the list was made, and a second run must change nothing.
     """
     deactivated = dormant_users().filter(pk=user_id).update(is_active=False) == 1
     if deactivated:
@@ -58,10 +46,5 @@ def deactivate_if_dormant(user_id):
 def deactivate_dormant_users():
     """The job: deactivate every dormant account, one at a time."""
     user_ids = dormant_users().order_by("pk").values_list("pk", flat=True)
-{%- if cookiecutter.task_queue == "database" %}
-    queued = fan_out(deactivate_if_dormant, user_ids)
-    logger.info("queued %d dormant users to deactivate, one task each", queued)
-{%- else %}
     deactivated = sum(deactivate_if_dormant(user_id) for user_id in user_ids)
     logger.info("deactivated %d dormant users", deactivated)
-{%- endif %}
