@@ -139,9 +139,12 @@ SERVER_ONLY_TESTS = [
         {"database": "postgresql", "task_queue": "database"},
         "tests.queue.test_postgresql.test_a_worker_waits_out_a_postgresql_restart",
     ),
-    (
-        {"database": "postgresql", "public_site_caching": True},
-        "tests.test_page_cache.test_a_hit_survives_a_connection_the_server_ended",
+    *(
+        (
+            {"database": "postgresql", "public_site_caching": True},
+            f"tests.test_page_cache.test_a_read_survives_a_connection_the_server_ended[{read}]",
+        )
+        for read in ("hit", "get")
     ),
     *(
         ({"database": "postgresql", "public_site_caching": True}, f"tests.test_page_cache.{name}")

@@ -6,7 +6,8 @@ config/settings.py.
 Django's DatabaseCache counts the whole table on every write (COUNT(*) grows with the
 table), reads with an IN query plus a separate delete of expired rows, and swallows
 database errors. This subclass keeps its table layout and API but:
-- get() is one SELECT by primary key that skips expired rows;
+- get() is one SELECT by primary key that skips expired rows, with no health check
+  before it (a dead connection is found by the read itself);
 - set() is one INSERT ... ON CONFLICT DO UPDATE, as cheap at 100,000 rows as at 1,000;
   expired rows are deleted by `manage.py cull_page_cache`, not by every write;
 - database errors reach the caller.
@@ -101,9 +102,7 @@ class PageCache(DatabaseCache):
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
         connection = self._connection()
-        cursor = self._cursor(connection)
-        cursor.execute(self._statements(connection)["get"], self._alive_params(connection, key))
-        row = cursor.fetchone()
+        row = self._read(connection, "get", key)
         if row is None:
             return default
         return pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 - our own table
@@ -129,25 +128,28 @@ class PageCache(DatabaseCache):
     # Pages: the generation token and the page in one read, plain text in one write.
 
     def lookup_page(self, key):
-        """(the current generation token, the text stored under key or None).
+        """(the current generation token, the text stored under key or None)."""
+        return self._read(self._connection(), "lookup", key)
 
-        A hit is this one read, without the health check (a SELECT 1 on a database
-        server) that Django makes before a request's first query: the read itself finds
-        a connection that died since the last request, and is made again on a new one.
-        Outside a transaction a read is safe to repeat.
+    def _read(self, connection, statement, key):
+        """One row of a read statement, without the health check first.
+
+        Django sends a SELECT 1 to a database server before a request's first query
+        (CONN_HEALTH_CHECKS), which would double the cost of a read. The read itself
+        finds a connection that died since the last request, and is made again on a
+        new one: outside a transaction a read is safe to repeat.
         """
-        connection = self._connection()
-        lookup = self._statements(connection)["lookup"], self._alive_params(connection, key)
+        read = self._statements(connection)[statement], self._alive_params(connection, key)
         try:
             cursor = self._cursor(connection, health_check=False)
-            cursor.execute(*lookup)
+            cursor.execute(*read)
             return cursor.fetchone()
         except (InterfaceError, OperationalError):
             if connection.in_atomic_block or connection.is_usable():
                 raise
             connection.close()
         cursor = self._cursor(connection)
-        cursor.execute(*lookup)
+        cursor.execute(*read)
         return cursor.fetchone()
 
     def store_page(self, key, text, timeout):
