@@ -5,6 +5,7 @@ import signal
 import statistics
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import transaction
 from django.tasks import TaskResultStatus
@@ -105,6 +106,32 @@ def test_a_second_sigterm_fails_the_running_task(start_worker):
     result.refresh()
     assert result.status == TaskResultStatus.FAILED
     assert result.errors[0].exception_class is SystemExit
+
+
+def blocked_signals(pid, tid):
+    """The signals a thread of process pid blocks, read from its SigBlk mask."""
+    status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    (mask,) = [int(line.split()[1], 16) for line in status.splitlines() if line[:7] == "SigBlk:"]
+    return {number for number in signal.valid_signals() if mask >> (int(number) - 1) & 1}
+
+
+def test_only_the_main_thread_takes_the_signals_that_stop_a_task(start_worker):
+    """Else Linux may hand a SIGTERM to the heartbeat's thread, say, and a task asleep
+    in C runs to its end before Python sees it (the second SIGTERM above then fails)."""
+    worker = start_worker()
+    result = sleep_then_return.enqueue(30)
+    wait_for(lambda: started(result), what="the task to start")
+    pid = worker.process.pid
+    threads = Path(f"/proc/{pid}/task")
+    # The main thread, the heartbeat's, and faulthandler's for the task's time limit.
+    wait_for(lambda: len(list(threads.iterdir())) >= 3, what="the worker's threads")
+    stopping = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGALRM}
+    # glibc blocks every signal in a thread for the instant it starts another one.
+    wait_for(lambda: not stopping & blocked_signals(pid, pid), what="the main thread to take them")
+    for thread in threads.iterdir():
+        if int(thread.name) != pid:
+            name = (thread / "comm").read_text().strip()
+            assert stopping <= blocked_signals(pid, thread.name), f"thread {thread.name} ({name})"
 
 
 def test_an_idle_worker_stops_at_once_on_sigterm(start_worker):

@@ -14,7 +14,6 @@ the database's, so a worker whose clock is wrong never looks dead.
 
 import logging
 import os
-import signal
 import socket
 import threading
 from datetime import timedelta
@@ -27,6 +26,7 @@ from django_tasks_db.models import DBTaskResult
 from .connections import close_connections
 from .models import Worker
 from .outcome import task_fail
+from .threads import signals_left_to_the_main_thread
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,11 @@ class Heartbeat(threading.Thread):
         self.task_id = None  # the task the worker runs; written with every beat
         self.stopping = threading.Event()
 
+    def start(self):
+        with signals_left_to_the_main_thread():
+            super().start()
+
     def run(self):
-        # A task's time limit (SIGALRM) must interrupt the task's thread, not this one.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         while not self.stopping.wait(self.dead_after / 6):
             try:
                 worker_beat(worker_id=self.worker_id, task_id=self.task_id)

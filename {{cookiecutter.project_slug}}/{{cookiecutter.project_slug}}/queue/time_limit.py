@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
+from .threads import signals_left_to_the_main_thread
+
 
 class TimeLimitExceeded(BaseException):
     """The task ran past its time limit; a BaseException, so that `except Exception` in the
@@ -30,12 +32,8 @@ def time_limit(seconds):
         raise TimeLimitExceeded(f"The task ran past its time limit of {seconds:g} s.")
 
     previous = signal.signal(signal.SIGALRM, stop)
-    # The alarm must interrupt this thread: faulthandler's new thread inherits the mask.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-    try:
+    with signals_left_to_the_main_thread():  # faulthandler's own thread starts here
         faulthandler.dump_traceback_later(seconds + max(seconds / 10, 1), exit=True)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield

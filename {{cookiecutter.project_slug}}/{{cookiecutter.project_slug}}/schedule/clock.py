@@ -48,9 +48,10 @@ def fire(*, job):
         close_old_connections()
 
 
-# Blocked in the clock's threads: the stop signals and a task's time limit must reach
-# the main thread, which they interrupt wherever it waits.
-THREAD_BLOCKED = {*STOP_SIGNALS, signal.SIGALRM}
+# Blocked in the clock's threads: the stop signals (SIGQUIT too, which a worker handles)
+# and a task's time limit must reach the main thread, which they interrupt wherever it
+# waits; Linux hands a signal only to a thread that does not block it.
+THREAD_BLOCKED = {*STOP_SIGNALS, signal.SIGQUIT, signal.SIGALRM}
 
 
 def start_clock(*, schedule):
