@@ -44,6 +44,12 @@ def pytest_sessionstart(session):
         )
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: two workers a core. Most of a test's time is a project's suite, which
+    waits on the processes it starts about half the time (docs/design-decisions.md)."""
+    return 2 * len(os.sched_getaffinity(0))
+
+
 # Roughly how long each test takes (for the answers that weigh least), and how much
 # each answer adds to a project's own suite: the run starts the longest first, so that
 # no long test starts last and holds up the end alone (with --maxschedchunk 1).
