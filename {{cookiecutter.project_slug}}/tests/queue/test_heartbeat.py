@@ -1,5 +1,6 @@
 """A dead worker's task runs again within its attempts; a live worker's never runs twice."""
 
+import re
 import time
 
 from django.tasks import TaskResultStatus
@@ -9,6 +10,12 @@ from {{ cookiecutter.project_slug }}.queue.heartbeat import WorkerDied
 
 from ..support import wait_for
 from .tasks import append_line_slowly, exit_process, heartbeat_break
+
+
+def tasks_put_back(logs):
+    """How many tasks the workers' logs say were taken from dead workers; the clock's
+    recover_tasks job, when its time comes in a test, logs its run even with none."""
+    return sum(map(int, re.findall(r"Put (\d+) task\(s\) of dead workers back", logs)))
 
 
 def finished(result):
@@ -51,7 +58,7 @@ def test_a_worker_whose_clock_is_a_minute_behind_keeps_its_tasks(start_worker, t
     for result in results:
         result.refresh()
         assert len(result.worker_ids) == 1, "a live worker's task was taken from it"
-    assert not any("back in the queue" in worker.output() for worker in workers)
+    assert tasks_put_back("".join(worker.output() for worker in workers)) == 0
 
 
 def test_the_heartbeat_survives_an_error_no_database_raises(start_worker, tmp_path):
@@ -68,4 +75,4 @@ def test_the_heartbeat_survives_an_error_no_database_raises(start_worker, tmp_pa
     assert runs.read_text() == "ran\n"
     logs = "".join(worker.output() for worker in workers)
     assert "ZeroDivisionError: not a database error" in logs
-    assert "back in the queue" not in logs
+    assert tasks_put_back(logs) == 0
