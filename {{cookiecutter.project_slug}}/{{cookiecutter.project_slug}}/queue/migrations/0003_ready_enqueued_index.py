@@ -46,7 +46,8 @@ class Migration(migrations.Migration):
     ]
 {%- if cookiecutter.database == "mysql" %}
 
-    operations = [migrations.RunPython(create, drop)]
+    # Outside a transaction: MySQL commits DDL at once, and Django refuses DDL inside one.
+    operations = [migrations.RunPython(create, drop, atomic=False)]
 {%- else %}
 
     operations = [migrations.RunSQL(CREATE, DROP)]
