@@ -170,7 +170,7 @@ def test_the_dockerfile_passes_hadolint(bake, database):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
-    bake, postgres_lock, tmp_path, database
+    bake, server_lock, tmp_path, database
 ):
     """The Dockerfile's own steps, in order, on a clean copy; then its command serves."""
     path = bake(database=database)  # a fresh render of its own, which this test changes
@@ -225,7 +225,7 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
             "SECRET_KEY": "rehearsal-" + "x" * 50,
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",  # the rehearsal's own port
         }
-        with postgres_lock(shared=True):
+        with server_lock(database, shared=True):
             if database == "postgresql":
                 url = f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"
                 name = url.rsplit("/", 1)[1]

@@ -222,7 +222,7 @@ def test_every_answer_sets_procfile_is_one_that_is_run(bakes):
 
 
 @pytest.mark.parametrize("answers", WITH_THE_CACHE)
-def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, tmp_path, answers):
+def test_every_procfile_line_runs_as_a_platform_runs_it(project, server_lock, tmp_path, answers):
     baked = project(**answers)
     lines = procfile(baked.path)
     slug = baked.path.name
@@ -237,7 +237,7 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
     # On SQLite web is manage.py serve: it migrates, then runs the worker or the clock
     # beside gunicorn, whose lines its log holds.
     sqlite = answer(answers, "database") == "sqlite"
-    with postgres_lock(shared=True):
+    with server_lock(answer(answers, "database"), shared=True):
         try:
             # release: refused with the development settings, before it migrates...
             refused = platform.run(lines["release"], DEBUG="true")

@@ -64,7 +64,7 @@ def test_every_combinations_deploy_commands_are_among_those_run(bakes):
 
 
 @pytest.mark.parametrize("answers", DEPLOY_ANSWERS, ids=lambda a: "-".join(a.values()))
-def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers):
+def test_deploy_commands_run_as_printed(bakes, server_lock, tmp_path, answers):
     source = bakes.render(answers)
     clone = tmp_path / source.name
     checkout(source, clone)
@@ -86,7 +86,7 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
         with (clone / ".env").open("a") as dotenv:
             dotenv.write(f"DATABASE_URL={database_url}\n")
     try:
-        with postgres_lock(shared=True):
+        with server_lock(answers["database"], shared=True):
             # The quick start's migrate, which also writes uv.lock, as the README says.
             shell("uv run manage.py migrate", cwd=clone, env=env)
             assert (clone / "uv.lock").exists()
