@@ -4,12 +4,15 @@ Machinery the template keeps up to date; your tasks go in your apps' tasks.py, a
 queue/tasks.py shows.
 
 MySQL has no LISTEN/NOTIFY. An idle worker asks instead, every POLL_SECONDS on a
-connection of its own, a question that an index answers without reading the table:
-how many tasks are READY (counted up to READY_COUNT_CAP) and when the newest of them
-was queued. A commit that queues a task, puts one back or claims one changes the
-answer; the worker then claims as django-tasks-db does (SELECT ... FOR UPDATE SKIP
-LOCKED, then UPDATE, in one transaction: MySQL's UPDATE has no RETURNING). The
-question sees committed rows only: a rolled-back enqueue wakes nobody.
+connection of its own, a question that the index of migration 0003 answers without
+reading the table, at the same cost however many tasks wait deferred: when the newest
+READY task was queued, and how many tasks run. A commit that queues a task moves the
+first; one that claims a task, finishes it, or puts it back (a retry, a dead worker's
+task) moves the second. Then the worker claims as django-tasks-db does (SELECT ... FOR
+UPDATE SKIP LOCKED, then UPDATE, in one transaction: MySQL's UPDATE has no
+RETURNING). The question sees committed rows only: a rolled-back enqueue wakes nobody.
+A commit it cannot see (a task queued with an earlier time than a deferred task's,
+while no task starts or ends) waits for the fallback look, `--interval`.
 """
 
 import time
@@ -22,26 +25,22 @@ from .wake import Wake
 # question costs the worker and the server about a tenth of a millisecond of CPU.
 POLL_SECONDS = 0.05
 
-# READY rows counted at most per question, so that thousands of deferred tasks keep
-# it cheap; past the cap, a new task still moves the newest enqueue time.
-READY_COUNT_CAP = 1000
-
 QUESTION = """
 SELECT
-    (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE status = 'READY' LIMIT {cap}) AS ready),
-    (SELECT MAX(enqueued_at) FROM {table} WHERE status = 'READY')
+    (SELECT MAX(enqueued_at) FROM {table} WHERE status = 'READY'),
+    (SELECT COUNT(*) FROM {table} WHERE status = 'RUNNING')
 """
 
 
 def wake():
-    """How a worker waits on MySQL: it polls the READY tasks' count and newest enqueue."""
+    """How a worker waits on MySQL: it polls the newest READY task and the running count."""
     return PollWake()
 
 
 class PollWake(Wake):
     def start(self):
         table = self.watch.ops.quote_name(DBTaskResult._meta.db_table)
-        self.question = QUESTION.format(table=table, cap=READY_COUNT_CAP)
+        self.question = QUESTION.format(table=table)
         self.cursor = self.watch.connection.cursor()  # MySQLdb's own: no Django per poll
         self.answer = self.ask()
 
