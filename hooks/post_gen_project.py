@@ -27,8 +27,13 @@ OPTIONAL_PATHS = (
             "{slug}/queue/postgresql.py",
             "{slug}/pagecache/postgresql.py",
             "{slug}/queue/migrations/0002_notify_ready.py",
-            "tests/queue/test_postgresql.py",
         ],
+    ),
+    ("database", {"mysql"}, ["{slug}/queue/mysql.py", "{slug}/pagecache/mysql.py"]),
+    (
+        "database",
+        {"postgresql", "mysql"},
+        ["tests/queue/test_database_server.py"],
     ),
     (
         "scheduler",
@@ -66,10 +71,10 @@ OPTIONAL_PATHS = (
             "{slug}/schedule/clock.py",
             "{slug}/schedule/management/commands/clock.py",
             "tests/test_clock.py",
-            "tests/test_clock_postgresql.py",
+            "tests/test_clock_database_server.py",
         ],
     ),
-    ("database", {"postgresql"}, ["tests/test_clock_postgresql.py"]),
+    ("database", {"postgresql", "mysql"}, ["tests/test_clock_database_server.py"]),
     ("database", {"sqlite"}, ["tests/queue/test_serve.py"]),
     # With a queue the worker keeps the clock: no clock process, command or unit.
     (
@@ -88,7 +93,7 @@ OPTIONAL_PATHS = (
     # beside web (no units of their own).
     (
         "database",
-        {"postgresql"},
+        {"postgresql", "mysql"},
         [
             "deploy/release",
             "deploy/systemd/{slug}-worker.service",

@@ -26,6 +26,8 @@ INSTALLED_NAMES = {
     "gunicorn",
     "honcho",
     "iniconfig",
+    "mysqlclient",
+    "mysqldb",  # MySQLdb, on a file system that ignores case
     "packaging",
     "pluggy",
     "psycopg",

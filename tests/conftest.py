@@ -18,6 +18,7 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("FEWPARTS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+MYSQL_URL = os.environ.get("FEWPARTS_MYSQL_URL", "mysql://root@127.0.0.1:3306")
 
 # Variables of the calling shell that must not leak into a generated project's run.
 LEAKY_VARIABLES = (
@@ -28,20 +29,21 @@ LEAKY_VARIABLES = (
     "VIRTUAL_ENV",
     "PYTHONPATH",
     "PYTEST_ADDOPTS",
-    "POSTGRES_RESTART_COMMAND",  # only the one test that restarts PostgreSQL passes it on
+    "POSTGRES_RESTART_COMMAND",  # only the test that restarts a server passes its own on
+    "MYSQL_RESTART_COMMAND",
 )
 
 
 def pytest_sessionstart(session):
-    host, port = "127.0.0.1", 5432
-    try:
-        socket.create_connection((host, port), timeout=3).close()
-    except OSError:
-        pytest.exit(
-            f"PostgreSQL must answer on {host}:{port}: the PostgreSQL combinations run "
-            "against a real server (.ci/run starts one).",
-            returncode=3,
-        )
+    for name, port in (("PostgreSQL", 5432), ("MariaDB", 3306)):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        except OSError:
+            pytest.exit(
+                f"{name} must answer on 127.0.0.1:{port}: the combinations on it run "
+                "against a real server (.ci/run starts one).",
+                returncode=3,
+            )
 
 
 def pytest_xdist_auto_num_workers(config):
@@ -56,7 +58,7 @@ def pytest_xdist_auto_num_workers(config):
 TEST_COSTS = {
     "test_ci_workflow_passes_on_the_first_push_and_stays_locked": 20,
     "test_project_suite_passes_on_sqlite_too": 20,
-    "test_a_real_postgresql_restart_is_waited_out": 15,
+    "test_a_real_server_restart_is_waited_out": 15,
     "test_every_procfile_line_runs_as_a_platform_runs_it": 10,
     "test_deploy_commands_run_as_printed": 10,
     "test_both_quick_starts_serve_a_page": 10,
@@ -67,6 +69,7 @@ ANSWER_COSTS = {
     ("scheduler", "cron"): 0.5,
     ("public_site_caching", True): 1,
     ("database", "postgresql"): 0.5,
+    ("database", "mysql"): 0.5,
 }
 
 
@@ -174,6 +177,10 @@ class Project:
         """A database of its own for one run; pytest-django creates and drops test_<name>."""
         return f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"
 
+    def mysql_url(self):
+        """The same on MariaDB."""
+        return f"{MYSQL_URL}/fewparts_{uuid.uuid4().hex[:12]}"
+
 
 def interpreter_missing(path):
     """Why `uv sync` cannot install the project at path here, or None when it can.
@@ -267,16 +274,19 @@ def project(bakes):
 
 
 @pytest.fixture
-def postgres_lock(request):
-    """Share PostgreSQL with other tests (shared=True), or have it alone to restart it.
+def server_lock(request):
+    """Share a database's server with other tests (shared=True), or have it alone to restart it.
 
     A restart ends every session on the server, so the test that restarts it waits
-    until no other test of this run uses it, and they wait for it.
+    until no other test of this run uses it, and they wait for it. SQLite has no server.
     """
-    path = request.config.cache.mkdir("fewparts-postgres") / "lock"
 
     @contextlib.contextmanager
-    def hold(*, shared):
+    def hold(database, *, shared):
+        if database == "sqlite":
+            yield
+            return
+        path = request.config.cache.mkdir(f"fewparts-{database}") / "lock"
         with open(path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             yield

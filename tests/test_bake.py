@@ -9,7 +9,7 @@ import pytest
 # Each answer that changes what a project holds, with every value it takes. A new
 # answer is one more entry here; every combination of them is baked and checked.
 ANSWERS = {
-    "database": ["sqlite", "postgresql"],
+    "database": ["sqlite", "postgresql", "mysql"],
     "public_site_caching": [False, True],
     "task_queue": ["none", "database"],
     "scheduler": ["none", "cron", "clock"],
@@ -34,21 +34,38 @@ COMBINATIONS = [
 ] + [
     pytest.param({"python_version": "3.12"}, id="python3.12"),
     pytest.param({"python_version": "3.14", "database": "postgresql"}, id="python3.14-postgresql"),
+    pytest.param({"python_version": "3.14", "database": "mysql"}, id="python3.14-mysql"),
 ]
 
 # The processes every project runs, and those an answer adds to the Procfile: on SQLite
 # none, as web (manage.py serve) runs the worker or the clock beside gunicorn.
 PROCESSES = {"web", "release"}
+SERVERS = {"postgresql", "mysql"}
 ANSWER_PROCESSES = [
-    ({"database": "postgresql", "task_queue": "database"}, {"worker"}),
+    ({"database": SERVERS, "task_queue": "database"}, {"worker"}),
     # With a queue, the worker keeps the clock.
-    ({"database": "postgresql", "scheduler": "clock", "task_queue": "none"}, {"clock"}),
+    ({"database": SERVERS, "scheduler": "clock", "task_queue": "none"}, {"clock"}),
 ]
 
 # Strings that betray a part the answers did not ask for.
 RESIDUE = {
-    ("database", "sqlite"): ["psycopg", "postgres"],
-    ("database", "postgresql"): ["manage.py backup", "backup_dir", "backup_keep", ".backup"],
+    ("database", "sqlite"): ["psycopg", "postgres", "mysql", "mariadb"],
+    ("database", "postgresql"): [
+        "manage.py backup",
+        "backup_dir",
+        "backup_keep",
+        ".backup",
+        "mysql",
+        "mariadb",
+    ],
+    ("database", "mysql"): [
+        "manage.py backup",
+        "backup_dir",
+        "backup_keep",
+        ".backup",
+        "psycopg",
+        "postgres",
+    ],
     ("public_site_caching", False): [
         "pagecache",
         "page_cache",
@@ -110,10 +127,20 @@ OPTIONAL_PATHS = [
         {"database": "sqlite"},
         ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
     ),
-    ({"database": "postgresql"}, ["deploy/release"]),
+    ({"database": SERVERS}, ["deploy/release"]),
+    ({"database": "postgresql", "task_queue": "database"}, ["{slug}/queue/postgresql.py"]),
+    ({"database": "mysql", "task_queue": "database"}, ["{slug}/queue/mysql.py"]),
+    (
+        {"database": SERVERS, "task_queue": "database"},
+        ["tests/queue/test_database_server.py"],
+    ),
+    (
+        {"database": SERVERS, "scheduler": "clock"},
+        ["tests/test_clock_database_server.py"],
+    ),
     # On SQLite the web unit runs serve, which runs the worker or the clock beside web.
     (
-        {"database": "postgresql", "task_queue": "database"},
+        {"database": SERVERS, "task_queue": "database"},
         ["deploy/systemd/{slug}-worker.service"],
     ),
     # With a queue, the worker keeps the clock.
@@ -122,7 +149,7 @@ OPTIONAL_PATHS = [
         ["{slug}/schedule/management/commands/clock.py"],
     ),
     (
-        {"database": "postgresql", "scheduler": "clock", "task_queue": "none"},
+        {"database": SERVERS, "scheduler": "clock", "task_queue": "none"},
         ["deploy/systemd/{slug}-clock.service"],
     ),
     (
@@ -132,12 +159,15 @@ OPTIONAL_PATHS = [
 ]
 
 # The project's tests that need a database server, with the answers that ship them:
-# a suite run on SQLite skips exactly these, one on PostgreSQL none. A new one is a
-# row here, or the template's suite fails on the unexpected skip.
+# a suite run on SQLite skips exactly these, one on its own server none. A new one is
+# a row here, or the template's suite fails on the unexpected skip.
 SERVER_ONLY_TESTS = [
-    (
-        {"database": "postgresql", "task_queue": "database"},
-        "tests.queue.test_postgresql.test_a_worker_waits_out_a_postgresql_restart",
+    *(
+        (
+            {"database": database, "task_queue": "database"},
+            "tests.queue.test_database_server.test_a_worker_waits_out_a_database_restart",
+        )
+        for database in SERVERS
     ),
     *(
         (
@@ -154,9 +184,13 @@ SERVER_ONLY_TESTS = [
             "test_writers_locking_rows_in_opposite_orders_never_deadlock",
         )
     ),
-    (
-        {"database": "postgresql", "scheduler": "clock"},
-        "tests.test_clock_postgresql.test_the_clock_keeps_firing_after_postgresql_restarts",
+    *(
+        (
+            {"database": database, "scheduler": "clock"},
+            "tests.test_clock_database_server"
+            ".test_the_clock_keeps_firing_after_the_database_restarts",
+        )
+        for database in SERVERS
     ),
 ]
 
@@ -240,14 +274,15 @@ def test_optional_paths_exist_only_when_asked_for(bakes, answers):
 # Procfile's release line: tests/test_procfile.py.
 
 
-# A PostgreSQL project's suite on SQLite, where a developer may run it, for each set of
-# PostgreSQL-only modules it can hold (pagecache/postgresql.py with the cache,
-# queue/postgresql.py and its migration with the queue) and the heaviest scheduler: the
+# A server project's suite on SQLite, where a developer may run it, for each set of
+# server-only modules it can hold (pagecache/<vendor>.py with the cache,
+# queue/<vendor>.py and its migrations with the queue) and the heaviest scheduler: the
 # rest of its code is the SQLite project's, whose suite runs on SQLite in every
 # combination. Each such run costs about 200 s of a core (docs/design-decisions.md).
 SQLITE_TOO = [
     c
-    for c in combinations_where("database", "postgresql")
+    for database in sorted(SERVERS)
+    for c in combinations_where("database", database)
     if answer(c.values[0], "scheduler") == "clock"
 ]
 
@@ -260,31 +295,44 @@ def test_project_suite_passes_on_sqlite_too(project, answers):
 
 
 # The projects' own restart tests, restarting the server for real rather than ending
-# its sessions: (answers that ship the test, the test file).
+# its sessions: (answers that ship the test, the test file), on each server.
 RESTART_TESTS = [
-    pytest.param({"scheduler": "clock"}, "tests/test_clock_postgresql.py", id="clock"),
-    pytest.param(
+    ({"scheduler": "clock"}, "tests/test_clock_database_server.py", "clock"),
+    # the worker keeps the clock
+    (
         {"task_queue": "database", "scheduler": "clock"},
-        "tests/test_clock_postgresql.py",
-        id="worker-clock",  # the worker keeps the clock
+        "tests/test_clock_database_server.py",
+        "worker-clock",
     ),
-    pytest.param({"task_queue": "database"}, "tests/queue/test_postgresql.py", id="worker"),
+    ({"task_queue": "database"}, "tests/queue/test_database_server.py", "worker"),
 ]
+# How each server's restart command is named, as .ci/run sets it.
+RESTART_COMMANDS = {"postgresql": "POSTGRES_RESTART_COMMAND", "mysql": "MYSQL_RESTART_COMMAND"}
 
 
-@pytest.mark.skipif(
-    not os.environ.get("POSTGRES_RESTART_COMMAND"),
-    reason="POSTGRES_RESTART_COMMAND (set by .ci/run) names how to restart PostgreSQL",
-)
-@pytest.mark.parametrize(("answers", "test_file"), RESTART_TESTS)
-def test_a_real_postgresql_restart_is_waited_out(project, postgres_lock, answers, test_file):
-    baked = project(database="postgresql", **answers)
-    with postgres_lock(shared=False):
-        result = baked.pytest(
+@pytest.mark.parametrize(
+    ("database", "answers", "test_file"),
+    [
+        pytest.param(
+            database,
+            answers,
             test_file,
-            DATABASE_URL=baked.postgres_url(),
-            POSTGRES_RESTART_COMMAND=os.environ["POSTGRES_RESTART_COMMAND"],
+            id=f"{database}-{name}",
+            marks=pytest.mark.skipif(
+                not os.environ.get(RESTART_COMMANDS[database]),
+                reason=f"{RESTART_COMMANDS[database]} (set by .ci/run) names how to restart it",
+            ),
         )
+        for database in sorted(SERVERS)
+        for answers, test_file, name in RESTART_TESTS
+    ],
+)
+def test_a_real_server_restart_is_waited_out(project, server_lock, database, answers, test_file):
+    baked = project(database=database, **answers)
+    url = baked.mysql_url() if database == "mysql" else baked.postgres_url()
+    variable = RESTART_COMMANDS[database]
+    with server_lock(database, shared=False):
+        result = baked.pytest(test_file, DATABASE_URL=url, **{variable: os.environ[variable]})
     assert "1 passed" in result.stdout, result.stdout
 
 

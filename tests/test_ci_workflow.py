@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import yaml
 
-from .conftest import POSTGRES_URL, clean_environment, interpreter_missing, skipped_tests
+from .conftest import MYSQL_URL, POSTGRES_URL, clean_environment, interpreter_missing, skipped_tests
 from .test_bake import COMBINATIONS, answer
 
 # The actions the workflow uses, each done here as it is there: a clone of what git
@@ -55,18 +55,22 @@ def run_step(command, *, cwd, env):
 def local_database_url(url):
     """The workflow's DATABASE_URL pointed at this machine's server, on a throwaway database.
 
-    The service's password stays in the URL: the local server trusts its clients
-    and ignores it, as the service checks it.
+    PostgreSQL's password stays in the URL: the local server trusts its clients and
+    ignores it, as the service checks it. The local MariaDB's root has no password,
+    which a wrong one would not pass: that one goes.
     """
-    parts, local = urlsplit(url), urlsplit(POSTGRES_URL)
+    parts = urlsplit(url)
+    local = urlsplit(MYSQL_URL if parts.scheme == "mysql" else POSTGRES_URL)
     assert parts.hostname == "127.0.0.1", "the service's port is mapped to the runner"
-    netloc = f"{parts.username}:{parts.password}@{local.hostname}:{local.port}"
+    assert parts.port == local.port, "the service listens where the server does"
+    user = parts.username if parts.scheme == "mysql" else f"{parts.username}:{parts.password}"
+    netloc = f"{user}@{local.hostname}:{local.port}"
     return urlunsplit((parts.scheme, netloc, f"/fewparts_{uuid.uuid4().hex[:12]}", "", ""))
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS)
 def test_ci_workflow_passes_on_the_first_push_and_stays_locked(
-    bakes, postgres_lock, tmp_path, answers
+    bakes, server_lock, tmp_path, answers
 ):
     source = bakes.render(answers)
     job = workflow(source)["jobs"]["test"]
@@ -81,6 +85,12 @@ def test_ci_workflow_passes_on_the_first_push_and_stays_locked(
         assert services["postgres"]["image"].startswith("postgres:")
         assert "5432:5432" in services["postgres"]["ports"]
         env["DATABASE_URL"] = local_database_url(env["DATABASE_URL"])
+    elif answer(answers, "database") == "mysql":
+        assert services["mysql"]["image"].startswith("mysql:")
+        assert "3306:3306" in services["mysql"]["ports"]
+        assert "--health-cmd" in services["mysql"]["options"]
+        assert env["DATABASE_URL"].startswith("mysql://root:")
+        env["DATABASE_URL"] = local_database_url(env["DATABASE_URL"])
     else:
         assert services == {}
         assert "DATABASE_URL" not in env
@@ -92,7 +102,7 @@ def test_ci_workflow_passes_on_the_first_push_and_stays_locked(
         pytest.skip(reason)
     junit_xml = tmp_path / "junit.xml"
     env = clean_environment(**env, PYTEST_ADDOPTS=f"-rs --junitxml={junit_xml}")
-    with postgres_lock(shared=True):
+    with server_lock(answer(answers, "database"), shared=True):
         for step in steps:
             if "run" in step:
                 result = run_step(step["run"], cwd=clone, env=env)

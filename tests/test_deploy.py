@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LEAKY_VARIABLES, POSTGRES_URL
+from .conftest import LEAKY_VARIABLES, MYSQL_URL, POSTGRES_URL
 from .test_quickstart import free_port, wait_for_200
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -119,6 +119,10 @@ def run_build_stage(stage, *, context, app, env):
                         shutil.copytree(path, app, dirs_exist_ok=True)
                     else:
                         shutil.copy2(path, app / path.name)
+        elif word == "RUN" and arguments.startswith("apt-get update"):
+            # The system's packages: this machine must have them (.ci/run installs them).
+            packages = re.search(r"--no-install-recommends ([^&]+)", arguments).group(1).split()
+            subprocess.run(["dpkg-query", "--status", *packages], capture_output=True, check=True)
         elif word == "RUN":
             command = re.sub(r"^(--\S+\s+)+", "", arguments)  # cache mounts: docker's alone
             result = subprocess.run(
@@ -156,7 +160,7 @@ def files_under(path):
     return {p.relative_to(path) for p in path.rglob("*")}
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
 def test_the_dockerfile_passes_hadolint(bake, database):
     path = bake(database=database)
     result = subprocess.run(
@@ -168,9 +172,9 @@ def test_the_dockerfile_passes_hadolint(bake, database):
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
 def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
-    bake, postgres_lock, tmp_path, database
+    bake, server_lock, tmp_path, database
 ):
     """The Dockerfile's own steps, in order, on a clean copy; then its command serves."""
     path = bake(database=database)  # a fresh render of its own, which this test changes
@@ -225,12 +229,18 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
             "SECRET_KEY": "rehearsal-" + "x" * 50,
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",  # the rehearsal's own port
         }
-        with postgres_lock(shared=True):
-            if database == "postgresql":
-                url = f"{POSTGRES_URL}/fewparts_{uuid.uuid4().hex[:12]}"
-                name = url.rsplit("/", 1)[1]
-                subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-                env["DATABASE_URL"] = url
+        with server_lock(database, shared=True):
+            mysql = ["mysql", "-h", "127.0.0.1", "-u", "root", "-e"]
+            if database != "sqlite":
+                name = f"fewparts_{uuid.uuid4().hex[:12]}"
+                if database == "postgresql":
+                    subprocess.run(
+                        ["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True
+                    )
+                    env["DATABASE_URL"] = f"{POSTGRES_URL}/{name}"
+                else:
+                    subprocess.run([*mysql, f"CREATE DATABASE {name}"], check=True)
+                    env["DATABASE_URL"] = f"{MYSQL_URL}/{name}"
                 # The release step as fly.toml, Render and Railway run it, in the image.
                 subprocess.run(
                     ["sh", "deploy/release"],
@@ -267,6 +277,8 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
                         ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name],
                         check=True,
                     )
+                elif database == "mysql":
+                    subprocess.run([*mysql, f"DROP DATABASE {name}"], check=True)
             assert server.returncode == 0, errors
         assert files_under(app) == before, "the site wrote to the image's code"
         if database == "sqlite":
@@ -278,7 +290,7 @@ def test_the_image_steps_build_and_serve_healthz_as_rehearsed(
         shutil.rmtree(root)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
 def test_the_start_script_runs_the_procfile_lines(bake, database):
     """deploy/start is the Procfile's web line, after its release line on SQLite."""
     path = bake(database=database)
@@ -294,7 +306,7 @@ def test_the_start_script_runs_the_procfile_lines(bake, database):
     assert start == expected
     # deploy/release: the release line's commands, for release steps without a shell.
     release = path / "deploy" / "release"
-    assert release.exists() == (database == "postgresql")
+    assert release.exists() == (database != "sqlite")
     if release.exists():
         commands = [
             line

@@ -9,10 +9,14 @@ import pytest
 from .test_deploy import env_values, stages
 
 SQLITE = [{"database": "sqlite"}, {"database": "sqlite", "task_queue": "database"}]
-POSTGRESQL = [
-    {"database": "postgresql"},
-    {"database": "postgresql", "scheduler": "clock"},  # the clock's own process
-    {"database": "postgresql", "task_queue": "database", "scheduler": "clock"},  # the worker's
+SERVERS = [
+    {"database": database, **answers}
+    for database in ("postgresql", "mysql")
+    for answers in (
+        {},
+        {"scheduler": "clock"},  # the clock's own process
+        {"task_queue": "database", "scheduler": "clock"},  # the worker's
+    )
 ]
 
 
@@ -62,8 +66,8 @@ def test_on_sqlite_fly_mounts_the_volume_where_the_image_keeps_the_database(bake
     assert "processes" not in fly["http_service"]
 
 
-@pytest.mark.parametrize("answers", POSTGRESQL, ids=lambda a: "-".join(a.values()))
-def test_on_postgresql_fly_migrates_once_and_runs_each_procfile_process(bake, answers):
+@pytest.mark.parametrize("answers", SERVERS, ids=lambda a: "-".join(a.values()))
+def test_on_a_server_fly_migrates_once_and_runs_each_procfile_process(bake, answers):
     path = bake(**answers)
     fly, procfile, env, _ = read(path)
     # release_command runs no shell: deploy/release runs the release line's commands.

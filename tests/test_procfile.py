@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import POSTGRES_URL, clean_environment
+from .conftest import MYSQL_URL, POSTGRES_URL, clean_environment
 from .test_bake import COMBINATIONS, answer
 
 WEB_CONCURRENCY = 2  # gunicorn's default is 1
@@ -157,6 +157,12 @@ def fresh_database(answers, tmp_path):
     if answer(answers, "database") == "sqlite":
         return f"sqlite:///{tmp_path / 'db.sqlite3'}", lambda: None
     name = f"fewparts_{uuid.uuid4().hex[:12]}"
+    if answer(answers, "database") == "mysql":
+        mysql = ["mysql", "-h", "127.0.0.1", "-u", "root", "-e"]
+        subprocess.run([*mysql, f"CREATE DATABASE {name} CHARACTER SET utf8mb4"], check=True)
+        return f"{MYSQL_URL}/{name}", lambda: subprocess.run(
+            [*mysql, f"DROP DATABASE IF EXISTS {name}"], check=True
+        )
     psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{POSTGRES_URL}/postgres", "-c"]
     subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)
 
@@ -183,6 +189,19 @@ def migrated(database_url):
         with contextlib.closing(sqlite3.connect(path)) as connection:
             query = "SELECT count(*) FROM sqlite_master WHERE name = 'django_migrations'"
             return connection.execute(query).fetchone()[0] == 1
+    if database_url.startswith("mysql:"):
+        name = database_url.rsplit("/", 1)[1]
+        query = (
+            "SELECT count(*) FROM information_schema.tables"
+            f" WHERE table_schema = '{name}' AND table_name = 'django_migrations'"
+        )
+        result = subprocess.run(
+            ["mysql", "-h", "127.0.0.1", "-u", "root", "-N", "-e", query],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip() == "1"
     query = "SELECT to_regclass('django_migrations') IS NOT NULL"
     result = subprocess.run(
         ["psql", "-tA", database_url, "-c", query], capture_output=True, text=True, check=True
@@ -222,7 +241,7 @@ def test_every_answer_sets_procfile_is_one_that_is_run(bakes):
 
 
 @pytest.mark.parametrize("answers", WITH_THE_CACHE)
-def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, tmp_path, answers):
+def test_every_procfile_line_runs_as_a_platform_runs_it(project, server_lock, tmp_path, answers):
     baked = project(**answers)
     lines = procfile(baked.path)
     slug = baked.path.name
@@ -237,7 +256,7 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, postgres_lock, 
     # On SQLite web is manage.py serve: it migrates, then runs the worker or the clock
     # beside gunicorn, whose lines its log holds.
     sqlite = answer(answers, "database") == "sqlite"
-    with postgres_lock(shared=True):
+    with server_lock(answer(answers, "database"), shared=True):
         try:
             # release: refused with the development settings, before it migrates...
             refused = platform.run(lines["release"], DEBUG="true")

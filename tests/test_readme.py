@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from .conftest import POSTGRES_URL, clean_environment, interpreter_missing
+from .conftest import MYSQL_URL, POSTGRES_URL, clean_environment, interpreter_missing
 from .test_bake import COMBINATIONS
 from .test_ci_workflow import checkout
 from .test_procfile import free_port, group_alive
@@ -20,7 +20,7 @@ from .test_procfile import free_port, group_alive
 # its honcho line names. Every combination's section is one of these (tested below).
 DEPLOY_ANSWERS = [
     {"database": database, "task_queue": queue, "scheduler": scheduler}
-    for database in ("sqlite", "postgresql")
+    for database in ("sqlite", "postgresql", "mysql")
     for queue in ("none", "database")
     for scheduler in ("none", "clock")
 ]
@@ -64,7 +64,7 @@ def test_every_combinations_deploy_commands_are_among_those_run(bakes):
 
 
 @pytest.mark.parametrize("answers", DEPLOY_ANSWERS, ids=lambda a: "-".join(a.values()))
-def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers):
+def test_deploy_commands_run_as_printed(bakes, server_lock, tmp_path, answers):
     source = bakes.render(answers)
     clone = tmp_path / source.name
     checkout(source, clone)
@@ -83,10 +83,16 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
         database_url = f"{POSTGRES_URL}/{database}"
         psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{POSTGRES_URL}/postgres", "-c"]
         subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
+    elif answers["database"] == "mysql":
+        database = f"fewparts_{uuid.uuid4().hex[:12]}"
+        database_url = f"{MYSQL_URL}/{database}"
+        mysql = ["mysql", "-h", "127.0.0.1", "-u", "root", "-e"]
+        subprocess.run([*mysql, f"CREATE DATABASE {database} CHARACTER SET utf8mb4"], check=True)
+    if database:
         with (clone / ".env").open("a") as dotenv:
             dotenv.write(f"DATABASE_URL={database_url}\n")
     try:
-        with postgres_lock(shared=True):
+        with server_lock(answers["database"], shared=True):
             # The quick start's migrate, which also writes uv.lock, as the README says.
             shell("uv run manage.py migrate", cwd=clone, env=env)
             assert (clone / "uv.lock").exists()
@@ -144,10 +150,12 @@ def test_deploy_commands_run_as_printed(bakes, postgres_lock, tmp_path, answers)
                 ]
                 assert counts[0] > 0
                 assert counts[0] == counts[1]
-            if database:
+            if answers["database"] == "postgresql":
                 restore_after_a_change(clone, env={**env, "DATABASE_URL": database_url})
     finally:
-        if database:
+        if answers["database"] == "mysql":
+            subprocess.run([*mysql, f"DROP DATABASE IF EXISTS {database}"], check=True)
+        elif database:
             subprocess.run(
                 [
                     *psql,

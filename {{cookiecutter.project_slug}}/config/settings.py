@@ -121,6 +121,8 @@ DATABASES = {
         "DATABASE_URL",
 {%- if cookiecutter.database == "sqlite" %}
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+{%- elif cookiecutter.database == "mysql" %}
+        default="mysql://root@127.0.0.1:3306/{{ cookiecutter.project_slug }}",
 {%- else %}
         default="postgres://postgres@127.0.0.1:5432/{{ cookiecutter.project_slug }}",
 {%- endif %}
@@ -140,6 +142,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     }
+{%- if cookiecutter.database == "mysql" %}
+
+# MySQL and MariaDB, set up as Django expects whatever the server's defaults:
+# 4-byte UTF-8 (emoji included) for the connection and the tables the tests create;
+# strict SQL mode, so that a value too long for its column is an error, not silently
+# cut; the session in UTC, the zone Django writes with USE_TZ; and READ COMMITTED,
+# which Django's documentation recommends over MySQL's REPEATABLE READ (get_or_create
+# and the like see other transactions' commits).
+# https://docs.djangoproject.com/en/6.1/ref/databases/#mysql-notes
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"]["OPTIONS"] = {
+        "charset": "utf8mb4",
+        "init_command": "SET sql_mode='TRADITIONAL', time_zone='+00:00'",
+        "isolation_level": "read committed",
+    }
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+{%- endif %}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -53,6 +53,13 @@ def live_database_url(transactional_db, settings):
         user, password = quote(database["USER"], safe=""), quote(database["PASSWORD"], safe="")
         host, port, name = database["HOST"], database["PORT"], database["NAME"]
         return f"postgres://{user}:{password}@{host}:{port}/{name}"
+{%- elif cookiecutter.database == "mysql" %}
+    if database["ENGINE"] == "django.db.backends.mysql":
+        from urllib.parse import quote
+
+        user, password = quote(database["USER"], safe=""), quote(database["PASSWORD"], safe="")
+        host, port, name = database["HOST"], database["PORT"], database["NAME"]
+        return f"mysql://{user}:{password}@{host}:{port}/{name}"
 {%- endif %}
     return f"sqlite:///{database['NAME']}"
 

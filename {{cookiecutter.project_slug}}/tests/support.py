@@ -1,16 +1,25 @@
 {%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
+{%- set server = tree and cookiecutter.database != "sqlite" -%}
 """What the tests share: the project's directory, waiting, free ports, and `manage.py
-serve` in a process of its own with every process of its tree kept in view."""
+serve` in a process of its own with every process of its tree kept in view{{ "; ending
+the database server's other sessions, and restarting it" if server else "" }}."""
 
 import contextlib
 import http.client
 import os
+{%- if server %}
+import shlex
+{%- endif %}
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+{%- if server %}
+
+from django.db import connection, connections
+{%- endif %}
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -138,3 +147,48 @@ def serve_fixture(tmp_path):
     for server in started:
         server.end()
         print(f"--- serve {server.process.pid}:\n{server.output()}")  # shown when a test fails
+{%- if server %}
+
+
+{% if cookiecutter.database == "mysql" -%}
+# A command that restarts the tests' MySQL or MariaDB server, such as "systemctl
+# restart mariadb". Without one, the tests end the other sessions on the test
+# database instead, which is what a restart does to them.
+RESTART_COMMAND = os.environ.get("MYSQL_RESTART_COMMAND", "")
+{%- else -%}
+# A command that restarts the tests' PostgreSQL server, such as "pg_ctlcluster
+# --skip-systemctl-redirect 17 main restart". Without one, the tests end the other
+# sessions on the test database instead, which is what a restart does to them.
+RESTART_COMMAND = os.environ.get("POSTGRES_RESTART_COMMAND", "")
+{%- endif %}
+
+
+def restart_or_end_other_sessions():
+    """Restart the server if RESTART_COMMAND names how; else end the other sessions."""
+    if RESTART_COMMAND:
+        subprocess.run(shlex.split(RESTART_COMMAND), check=True)
+        connections.close_all()
+    else:
+        assert end_other_sessions() > 0, "no other session held a connection to lose"
+
+
+def end_other_sessions():
+    """End every other session on the test database; return how many there were."""
+    with connection.cursor() as cursor:
+{%- if cookiecutter.database == "mysql" %}
+        cursor.execute(
+            "SELECT id FROM information_schema.processlist"
+            " WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+        )
+        sessions = [session for (session,) in cursor.fetchall()]
+        for session in sessions:
+            cursor.execute("KILL CONNECTION %s", [session])
+        return len(sessions)
+{%- else %}
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+{%- endif %}
+{%- endif %}

@@ -51,4 +51,12 @@ def test_healthz_answers_503_when_postgresql_is_down():
     status, body = healthz_with("postgres://postgres@127.0.0.1:1/down")
     assert status == 503
     assert body["status"] == "unavailable"
+{%- elif cookiecutter.database == "mysql" %}
+
+
+def test_healthz_answers_503_when_mysql_is_down():
+    # Nothing listens on port 1: the server is down, as during a restart.
+    status, body = healthz_with("mysql://root@127.0.0.1:1/down")
+    assert status == 503
+    assert body["status"] == "unavailable"
 {%- endif %}

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 {%- endif %}
-{%- if cookiecutter.database == "postgresql" %}
+{%- if cookiecutter.database != "sqlite" %}
 {{ "" if tree else "\n" }}from django.db import connection
 {%- endif %}
 

@@ -14,6 +14,25 @@ CREATE INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult
 """
 
 DROP = "DROP INDEX IF EXISTS queue_ready_enqueued_idx"
+{%- if cookiecutter.database == "mysql" %}
+
+# MySQL and MariaDB have no partial index: theirs holds every row, READY or not.
+CREATE_FULL = """
+CREATE INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult
+(status, enqueued_at, run_after)
+"""
+DROP_FULL = "DROP INDEX queue_ready_enqueued_idx ON django_tasks_database_dbtaskresult"
+
+
+def create(apps, schema_editor):
+    partial = schema_editor.connection.features.supports_partial_indexes
+    schema_editor.execute(CREATE if partial else CREATE_FULL)
+
+
+def drop(apps, schema_editor):
+    partial = schema_editor.connection.features.supports_partial_indexes
+    schema_editor.execute(DROP if partial else DROP_FULL)
+{%- endif %}
 
 
 class Migration(migrations.Migration):
@@ -25,5 +44,11 @@ class Migration(migrations.Migration):
 {%- endif %}
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
+{%- if cookiecutter.database == "mysql" %}
+
+    # Outside a transaction: MySQL commits DDL at once, and Django refuses DDL inside one.
+    operations = [migrations.RunPython(create, drop, atomic=False)]
+{%- else %}
 
     operations = [migrations.RunSQL(CREATE, DROP)]
+{%- endif %}
