@@ -387,10 +387,9 @@ class DatabaseQueue:
         from django.db import connection
 
         if self.kind == "mysql":
-            server = subprocess.run(
-                ["pidof", "mariadbd"], capture_output=True, text=True, check=True
-            ).stdout.split()[0]
             with connection.cursor() as cursor:
+                cursor.execute("SELECT @@pid_file")  # this server's, among any others
+                server = Path(cursor.fetchone()[0]).read_text().strip()
                 cursor.execute(
                     "SELECT tid FROM information_schema.processlist"
                     " WHERE db = DATABASE() AND id <> CONNECTION_ID()"

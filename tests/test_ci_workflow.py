@@ -70,7 +70,7 @@ def local_database_url(url):
 
 @pytest.mark.parametrize("answers", COMBINATIONS)
 def test_ci_workflow_passes_on_the_first_push_and_stays_locked(
-    bakes, server_lock, tmp_path, answers
+    bakes, server_lock, tmp_path, request, answers
 ):
     source = bakes.render(answers)
     job = workflow(source)["jobs"]["test"]
@@ -90,7 +90,16 @@ def test_ci_workflow_passes_on_the_first_push_and_stays_locked(
         assert "3306:3306" in services["mysql"]["ports"]
         assert "--health-cmd" in services["mysql"]["options"]
         assert env["DATABASE_URL"].startswith("mysql://root:")
+        # The service creates the URL's database, as this test does on the local server.
+        service_database = services["mysql"]["env"]["MYSQL_DATABASE"]
+        assert urlsplit(env["DATABASE_URL"]).path == f"/{service_database}"
         env["DATABASE_URL"] = local_database_url(env["DATABASE_URL"])
+        created = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+        mysql = ["mysql", "-h", "127.0.0.1", "-u", "root", "-e"]
+        subprocess.run([*mysql, f"CREATE DATABASE {created}"], check=True)
+        request.addfinalizer(
+            lambda: subprocess.run([*mysql, f"DROP DATABASE IF EXISTS {created}"], check=True)
+        )
     else:
         assert services == {}
         assert "DATABASE_URL" not in env

@@ -22,8 +22,9 @@ from django_tasks_db.models import DBTaskResult
 from .wake import Wake
 
 # How often an idle worker asks: a pickup waits half of it on average, and each
-# question costs the worker and the server about a tenth of a millisecond of CPU.
-POLL_SECONDS = 0.05
+# wake-up and question costs the worker a quarter of a millisecond of CPU, the server
+# a tenth (docs/design-decisions.md).
+POLL_SECONDS = 0.1
 
 QUESTION = """
 SELECT

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.tasks import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -163,9 +164,15 @@ class QueueWorker(StockWorker):
             try:
                 claimed = tasks.get_locked()
                 if claimed is not None:
-                    claimed.claim(self.worker_id)
-                    # The database's clock, as every worker's recovery compares with.
-                    tasks.model.objects.filter(id=claimed.id).update(started_at=Now())
+                    # What django-tasks-db's claim() saves, in one UPDATE rather than two:
+                    # started_at by the database's clock, as every worker's recovery
+                    # compares with.
+                    claimed.status = TaskResultStatus.RUNNING
+                    claimed.started_at = timezone.now()
+                    claimed.worker_ids = [*claimed.worker_ids, self.worker_id]
+                    tasks.model.objects.filter(id=claimed.id).update(
+                        status=claimed.status, started_at=Now(), worker_ids=claimed.worker_ids
+                    )
             except OperationalError as error:
                 if not is_locked_database_exception(error):
                     raise
