@@ -605,6 +605,22 @@ def test_mysql_writes_that_are_read_not_run_wipe_the_cached_pages(sql):
     assert changes_content(sql, "mysql")
 
 
+def test_a_write_behind_a_backslash_wipes_the_cached_pages_in_any_sql_mode(client, page):
+    """Without NO_BACKSLASH_ESCAPES the first string would run to 'x'; with it, the
+    UPDATE is a statement of its own."""
+    assert cached(client)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.sql_mode")
+        (mode,) = cursor.fetchone()
+        cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+        try:
+            cursor.execute("SELECT 'a\\'; UPDATE pages_page SET body = 'x'; SELECT 'b'")
+        finally:
+            cursor.execute("SET SESSION sql_mode = %s", [mode])
+    response = get(client)
+    assert (response["X-Cache"], b"<p>x</p>" in response.content) == ("miss", True)
+
+
 # Each commits at once, so they are read, not run.
 @pytest.mark.parametrize("sql", ["ANALYZE TABLE pages_page", "ANALYZE LOCAL TABLE pages_page"])
 def test_mysql_reads_that_are_read_not_run_keep_the_cached_pages(sql):
