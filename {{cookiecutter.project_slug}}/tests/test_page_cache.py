@@ -684,7 +684,7 @@ def test_the_list_of_ignored_writes_is_a_setting(client, page, settings):
 
 def test_a_write_outside_django_is_not_seen_until_wipe_page_cache(client, page):
     assert cached(client)
-    cursor = connection.connection.cursor()  # the driver's own: as psql would write
+    cursor = connection.connection.cursor()  # the driver's own: as a database shell would write
     cursor.execute("UPDATE pages_page SET body = 'written outside Django'")
     cursor.close()
     assert get(client)["X-Cache"] == "hit"  # the README's stated limit
