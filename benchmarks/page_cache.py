@@ -1,11 +1,13 @@
-"""Print the page cache's figures next to the issue's targets, on SQLite and PostgreSQL.
+"""Print the page cache's figures next to the issue's targets, on SQLite, PostgreSQL and MySQL.
 
     uv run --group bench python benchmarks/page_cache.py [--seconds 5] [--rounds 3]
+        [--databases sqlite,postgresql,mysql]
 
-Bakes a project with public_site_caching=yes, installs exactly its pins plus the
-template's `bench` group (redis) into a virtual environment, and then, for each database,
-in rounds that alternate what they compare (the machine's load drifts), printing every
-ratio as min / median / max over the rounds:
+Bakes a project with public_site_caching=yes (database=postgresql, which SQLite's rows
+use too, and database=mysql for MySQL's), installs exactly its pins plus the template's
+`bench` group (redis) into a virtual environment, and then, for each database, in rounds
+that alternate what they compare (the machine's load drifts), printing every ratio as
+min / median / max over the rounds:
 
 1. Latency, in process, 1 KB values, median microseconds, each call timed as a request's
    first query pays it (after Django's per-request connection reset): the page cache's
@@ -24,10 +26,12 @@ ratio as min / median / max over the rounds:
    while wrk floods the server with misses on distinct URLs that the cache stores.
 
 Needs wrk (Debian package `wrk`), PostgreSQL on 127.0.0.1:5432 (user postgres, trust
-authentication) and Redis on 127.0.0.1:6379.
+authentication), MariaDB or MySQL on 127.0.0.1:3306 (root, no password; the `mysql`
+client) and Redis on 127.0.0.1:6379.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -47,6 +51,9 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
+MYSQL = "mysql://root@127.0.0.1:3306"
+DATABASES = ("sqlite", "postgresql", "mysql")
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL"}
 
 BENCH_SETTINGS = '''
 """The project's settings, plus what the benchmark compares against."""
@@ -123,7 +130,7 @@ out = {}
 def timings(function, keys):
     # Each call as a request's first query pays it: after Django's per-request
     # connection reset (request_started), a call through connection.cursor() pays
-    # CONN_HEALTH_CHECKS' SELECT 1 on PostgreSQL, as a request's first query does.
+    # CONN_HEALTH_CHECKS' SELECT 1 on a database server, as a request's first query does.
     times = []
     for key in keys:
         connection.close_if_unusable_or_obsolete()
@@ -177,7 +184,8 @@ assert page.get("key-0-0") == value and caches["redis"].get("key-0-0") == value
 assert page.lookup_page("page:key-0-0")[1] == text
 
 # Write cost against table size: rounds alternate between the sizes (the machine's
-# noise drifts), each on a freshly filled and, on PostgreSQL, vacuumed table.
+# noise drifts), each on a freshly filled table, vacuumed on PostgreSQL and with its
+# statistics renewed on MySQL.
 for name in ("pages", "stock"):
     watched(name)
     cache = caches[name]
@@ -195,6 +203,10 @@ for name in ("pages", "stock"):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"VACUUM ANALYZE {table}")
+            elif connection.vendor == "mysql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE TABLE {table}")
+                    cursor.fetchall()
             new_keys = [f"new-{n}" for n in range(min(ops, 1000))]
             figures.append(median_us(lambda k: cache.set(k, value), new_keys))
     for rows, figures in rounds.items():
@@ -280,13 +292,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def bake_and_install(workdir):
+def bake_and_install(workdir, database):
+    workdir.mkdir()
     project = Path(
         cookiecutter(
             str(TEMPLATE_DIR),
             no_input=True,
             output_dir=str(workdir),
-            extra_context={"public_site_caching": True, "database": "postgresql"},
+            extra_context={"public_site_caching": True, "database": database},
         )
     )
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
@@ -454,13 +467,13 @@ def measure(project, python, static, database_url, args):
 
 def report(name, latency, pages, writes, flood):
     get_target, set_target = (1.0, 1.5) if name == "SQLite" else (1.2, 1.5)
-    share_target = 0.70 if name == "SQLite" else 0.45
+    share_target = 0.70 if name == "SQLite" else 0.45  # a server's round trip per hit
     median = statistics.median
     print(f"\n## {name}\n")
     print(
         "Each call timed as a request's first query: after Django's per-request connection"
-        " reset, so get(), set() and the stock cache pay CONN_HEALTH_CHECKS' SELECT 1 on"
-        " PostgreSQL; lookup_page() skips it (a hit's one read)."
+        " reset, so set() and the stock cache pay CONN_HEALTH_CHECKS' SELECT 1 on a"
+        " database server; get() and lookup_page() (a hit's one read) skip it."
     )
     print("\n| cache operation, 1 KB | median µs | vs RedisCache, min / median / max | target |")
     print("|---|---|---|---|")
@@ -531,22 +544,41 @@ def main():
     parser.add_argument("--writers", type=int, default=4, help="concurrent writing processes")
     parser.add_argument("--write-seconds", type=float, default=3, help="length of a write round")
     parser.add_argument("--saves", type=int, default=100, help="admin saves timed per figure")
+    parser.add_argument("--databases", default=",".join(DATABASES), help="a comma list")
     args = parser.parse_args()
+    databases = [d for d in DATABASES if d in args.databases.split(",")]
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        project, python, static = bake_and_install(workdir)
-        database = f"fewparts_bench_{secrets.token_hex(4)}"
-        run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database])
+        for database in databases:
+            # SQLite runs in the PostgreSQL project, as a developer's laptop would.
+            baked = "mysql" if database == "mysql" else "postgresql"
+            project, python, static = bake_and_install(workdir / database, baked)
+            with fresh_database(database, workdir / database) as url:
+                report(NAMES[database], *measure(project, python, static, url, args))
+
+
+@contextlib.contextmanager
+def fresh_database(database, directory):
+    """A URL to an empty database of this kind, dropped afterwards."""
+    if database == "sqlite":
+        yield f"sqlite:///{directory / 'bench.sqlite3'}"
+        return
+    name = f"fewparts_bench_{secrets.token_hex(4)}"
+    if database == "postgresql":
+        run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name])
         try:
-            for name, url in (
-                ("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}"),
-                ("PostgreSQL", f"{POSTGRES}/{database}"),
-            ):
-                report(name, *measure(project, python, static, url, args))
+            yield f"{POSTGRES}/{name}"
         finally:
-            run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database])
+            run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name])
+        return
+    mysql = ["mysql", "-h", "127.0.0.1", "-u", "root", "-e"]
+    run([*mysql, f"CREATE DATABASE {name} CHARACTER SET utf8mb4"])
+    try:
+        yield f"{MYSQL}/{name}"
+    finally:
+        run([*mysql, f"DROP DATABASE {name}"])
 
 
 if __name__ == "__main__":

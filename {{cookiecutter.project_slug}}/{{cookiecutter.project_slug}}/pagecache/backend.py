@@ -8,7 +8,8 @@ table), reads with an IN query plus a separate delete of expired rows, and swall
 database errors. This subclass keeps its table layout and API but:
 - get() is one SELECT by primary key that skips expired rows, with no health check
   before it (a dead connection is found by the read itself);
-- set() is one INSERT ... ON CONFLICT DO UPDATE, as cheap at 100,000 rows as at 1,000;
+- set() is one upsert (the database's INSERT ... ON CONFLICT or its own spelling), as
+  cheap at 100,000 rows as at 1,000;
   expired rows are deleted by `manage.py cull_page_cache`, not by every write;
 - database errors reach the caller.
 Pages use lookup_page()/store_page(): one statement each, and a stored page is text,
@@ -23,9 +24,10 @@ from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.db import InterfaceError, OperationalError, connections, router
+from django.db.models.constants import OnConflict
 from django.utils.timezone import now
 
-from .invalidation import GENERATION_TABLE
+from .invalidation import GENERATION_TABLE, vendor_module
 
 
 class PageCache(DatabaseCache):
@@ -55,24 +57,39 @@ class PageCache(DatabaseCache):
             self._kept_cursor = (connection.connection, cursor)
         return cursor
 
+    @staticmethod
+    def _clock_is_a_parameter(connection):
+        """Whether reads compare expires with the time sent along, not the database's clock.
+
+        SQLite compares the text Django stores dates as. A column without a time zone
+        (the database's module sets CLOCK_PARAMETER) would be compared with a clock in
+        the session's zone, not necessarily the one Django wrote. Elsewhere the
+        database compares its own clock, which saves adapting one.
+        """
+        module = vendor_module(connection.vendor)
+        return connection.vendor == "sqlite" or getattr(module, "CLOCK_PARAMETER", False)
+
     def _sql(self, connection):
         """The statements of this cache, built once per connection vendor."""
         quote = connection.ops.quote_name
         table, generation = quote(self._table), quote(GENERATION_TABLE)
-        # SQLite compares the text Django stores dates as, so the time is a parameter
-        # there; a server database compares its own clock, which saves adapting one.
-        alive = "expires > %s" if connection.vendor == "sqlite" else "expires > CURRENT_TIMESTAMP"
-        # S608: the only interpolations are quoted table names and the constant above.
+        count = quote("count")
+        text = getattr(vendor_module(connection.vendor), "TEXT_TYPE", "TEXT")
+        alive = "expires > CURRENT_TIMESTAMP"
+        if self._clock_is_a_parameter(connection):
+            alive = "expires > %s"
+        upsert = connection.ops.on_conflict_suffix_sql(
+            [], OnConflict.UPDATE, ["value", "expires"], ["cache_key"]
+        )
+        # S608: the only interpolations are quoted names and the constants above.
         return {
             "get": f"SELECT value FROM {table} WHERE cache_key = %s AND {alive}",  # noqa: S608
             "lookup": (
-                f'SELECT (SELECT CAST(SUM("count") AS TEXT) FROM {generation}),'  # noqa: S608
+                f"SELECT (SELECT CAST(SUM({count}) AS {text}) FROM {generation}),"  # noqa: S608
                 f" (SELECT value FROM {table} WHERE cache_key = %s AND {alive})"
             ),
             "set": (
-                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
-                "ON CONFLICT (cache_key) DO UPDATE"
-                " SET value = excluded.value, expires = excluded.expires"
+                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) {upsert}"  # noqa: S608
             ),
             "delete": f"DELETE FROM {table} WHERE cache_key = %s",  # noqa: S608
         }
@@ -92,8 +109,8 @@ class PageCache(DatabaseCache):
         return connection.ops.adapt_datetimefield_value(expires)
 
     def _alive_params(self, connection, key):
-        """The parameters of a read: the key, and the time where SQLite needs it."""
-        if connection.vendor == "sqlite":
+        """The parameters of a read: the key, and the time where the clock is a parameter."""
+        if self._clock_is_a_parameter(connection):
             return [key, connection.ops.adapt_datetimefield_value(now())]
         return [key]
 

@@ -19,14 +19,19 @@ grow, so every commit that changes content changes the sum.
 A statement keeps the cached pages only when it provably reads, or writes only tables
 and fields in settings.PAGE_CACHE_IGNORED_WRITES (sessions, the admin log...) or in an
 app's `bookkeeping` (the cache's own tables, the queue's...). Anything not understood
-wipes them.
+wipes them: a write to several tables at once, a string whose escapes may end it
+elsewhere, a statement that is not a read or a plain write.
+The database's module (pagecache/<vendor>.py) may spell names, strings, comments and
+write targets its own way.
 """
 
+import contextlib
 import functools
 import itertools
 import logging
 import re
 from importlib import import_module
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.conf import settings
@@ -60,6 +65,15 @@ TARGET = re.compile(
 )
 FIRST_WORD = re.compile(r"[\s(]*(\w+)")
 END_OF_SET = re.compile(r"\b(?:WHERE|FROM|RETURNING)\b", re.I)
+# What may follow an UPDATE's table: an alias, then SET. Anything else (a comma, a
+# JOIN) names more tables, which this reader does not follow.
+ONE_TABLE_UPDATE = re.compile(r"\s*(?:(?:AS\s+)?[^\s,()]+\s+)?SET\b", re.I)
+MORE_TABLES = re.compile(r"\s*[,.]")
+# The upsert that adds 1 to a session's counter, where the database's module has none.
+BUMP = (
+    'INSERT INTO {table} (slot, "count") VALUES ({slot}, 1) '
+    'ON CONFLICT (slot) DO UPDATE SET "count" = {table}."count" + 1'
+)
 
 
 @functools.cache
@@ -113,55 +127,90 @@ def forget_settings(setting, **kwargs):
         cache_alias.cache_clear()
 
 
-def changes_content(sql):
+def changes_content(sql, vendor):
     """Whether this SQL (one statement or several) may change data that pages show."""
     if not isinstance(sql, str):  # a composed query object: not read, so not trusted
         return True
     if sql[:6].upper() == "SELECT" and ";" not in sql:
         return False  # the ORM's reads, decided without parsing
-    return writes_content(sql)
+    return writes_content(sql, vendor)
 
 
 @functools.lru_cache(maxsize=1024)
-def writes_content(sql):
+def writes_content(sql, vendor):
     """changes_content() for a statement that needs reading; the ORM repeats its SQL
     (the values travel apart), so each text is read once."""
-    text = LITERAL_OR_COMMENT.sub(blank, sql)
-    return any(statement_changes_content(part) for part in text.split(";") if part.strip())
+    syntax = dialect(vendor)
+    text = syntax.literal_or_comment.sub(syntax.blank, sql)
+    if "\\" in text:  # a string kept whole: where it ends depends on how escapes are read
+        return True
+    return any(statement_changes_content(part, syntax) for part in text.split(";") if part.strip())
 
 
 def blank(match):
-    """A string literal becomes an empty one, a comment a space."""
-    return "''" if match.group().startswith("'") else " "
+    """A string literal becomes an empty one, a comment a space. An E'' string holding
+    a backslash stays: an escaped quote may end it elsewhere than this reader thinks."""
+    text = match.group()
+    if not text.startswith("'"):
+        return " "
+    escapes = match.start() > 0 and match.string[match.start() - 1] in "Ee"
+    return text if escapes and "\\" in text else "''"
 
 
-def statement_changes_content(text):
+def table_name(name):
+    """A table's name as the database compares it: quoted exactly, else in lower case."""
+    return name[1:-1] if name.startswith('"') else name.lower()
+
+
+@functools.cache
+def dialect(vendor):
+    """How this database spells strings, comments, names and the table a write targets."""
+    module = vendor_module(vendor)
+    return SimpleNamespace(
+        literal_or_comment=getattr(module, "LITERAL_OR_COMMENT", LITERAL_OR_COMMENT),
+        blank=getattr(module, "blank", blank),
+        name=getattr(module, "NAME", NAME),
+        reads=getattr(module, "READS", READS),
+        runs_another=getattr(module, "RUNS_ANOTHER", None),
+        not_a_write=getattr(module, "NOT_A_WRITE", NOT_A_WRITE),
+        target=getattr(module, "TARGET", TARGET),
+        table_name=getattr(module, "table_name", table_name),
+    )
+
+
+def statement_changes_content(text, syntax):
     """One statement, literals and comments blanked out."""
     first = FIRST_WORD.match(text)
     verb = first.group(1).upper() if first else ""
-    if verb in READS:
+    if syntax.runs_another and syntax.runs_another.match(text):
+        return True  # a read's first word before a statement it runs
+    if verb in syntax.reads:
         return False
     if verb not in {"INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"}:
         return True  # MERGE, TRUNCATE, COPY, DDL, CALL, DO, or a statement not understood
-    text = NOT_A_WRITE.sub(" ", text)
+    text = syntax.not_a_write.sub(" ", text)
     writes = DATA_WRITE.findall(text)
-    targets = TARGET.findall(text)
+    targets = syntax.target.findall(text)
     if len(writes) != len(targets):
         return True  # a write whose table cannot be read off the statement
     tables, columns = ignored_writes()
-    for match in TARGET.finditer(text):
-        table = re.split(r"\s*\.\s*", match.group(2))[-1]
-        table = table[1:-1] if table.startswith('"') else table.lower()
+    for match in syntax.target.finditer(text):
+        verb, rest = match.group(1).split()[0].upper(), text[match.end() :]
+        if verb == "UPDATE" and not ONE_TABLE_UPDATE.match(rest):
+            return True
+        if verb == "DELETE" and MORE_TABLES.match(rest):
+            return True
+        table = syntax.table_name(re.split(r"\s*\.\s*", match.group(2))[-1])
         if table in tables:
             continue
-        only_ignored_fields = match.group(1).upper() == "UPDATE" and table in columns
-        if only_ignored_fields and assigned_columns(text[match.end() :]) <= columns[table]:
+        only_ignored_fields = verb == "UPDATE" and table in columns
+        if only_ignored_fields and assigned_columns(rest, syntax.name) <= columns[table]:
             continue
         return True
     return False
 
 
-def assigned_columns(rest):
+def assigned_columns(rest, name):
     """The columns an UPDATE's SET clause assigns, read to its end at any depth."""
     rest = rest.lstrip()
     if not rest[:4].upper().startswith("SET"):
@@ -185,32 +234,38 @@ def assigned_columns(rest):
     assigned = set()
     for item in items:
         target = item.split("=", 1)[0]
-        names = re.findall(NAME, target)
+        names = re.findall(name, target)
         if "=" not in item or not names:
             return {None}
-        assigned.update(name.strip('"') for name in names)
+        assigned.update(found.strip('"`') for found in names)
     return assigned
 
 
 @functools.cache
 def bump_sql(vendor, quote):
     """The upsert that adds 1 to this session's counter."""
-    slot = getattr(vendor_module(vendor), "SESSION_SLOT", "0")
-    table = quote(GENERATION_TABLE)
-    # S608: the only interpolations are a quoted constant table name and the slot.
-    return (
-        f'INSERT INTO {table} (slot, "count") VALUES ({slot}, 1) '  # noqa: S608
-        f'ON CONFLICT (slot) DO UPDATE SET "count" = {table}."count" + 1'
-    )
+    module = vendor_module(vendor)
+    slot = getattr(module, "SESSION_SLOT", "0")
+    return getattr(module, "BUMP", BUMP).format(table=quote(GENERATION_TABLE), slot=slot)
+
+
+def run_on_driver(connection, sql):
+    """Send SQL on the driver's own connection: it needs no reading, nor Django's cursor."""
+    connection.ensure_connection()
+    driver = connection.connection
+    if hasattr(driver, "execute"):  # the drivers that have this shortcut
+        driver.execute(sql)
+        return
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def wipe_pages(connection):
-    """Move the generation token on: every page cached under the old one is gone.
-
-    Sent on the driver's own connection: this SQL needs no reading, nor Django's cursor.
-    """
-    connection.ensure_connection()
-    connection.connection.execute(bump_sql(connection.vendor, connection.ops.quote_name))
+    """Move the generation token on: every page cached under the old one is gone."""
+    run_on_driver(connection, bump_sql(connection.vendor, connection.ops.quote_name))
 
 
 def wipe_cache_database():
@@ -225,9 +280,9 @@ def wipe_cache_database():
 
 def wipe_pages_on_write(execute, sql, params, many, context):
     """An execute wrapper (Django's database instrumentation) on every connection."""
-    if _paused or not changes_content(sql):
-        return execute(sql, params, many, context)
     connection = context["connection"]
+    if _paused or not changes_content(sql, connection.vendor):
+        return execute(sql, params, many, context)
     if connection.alias == NO_DB_ALIAS:  # the server's own database: CREATE DATABASE and such
         return execute(sql, params, many, context)
     if connection.alias != cache_alias():
@@ -238,36 +293,35 @@ def wipe_pages_on_write(execute, sql, params, many, context):
     # Autocommit would commit the write and the wipe apart, leaving a moment when
     # a request could cache old data under the new token or serve it under the old.
     with_wipe = getattr(vendor_module(connection.vendor), "with_wipe", None)
-    if with_wipe and (
-        statement := with_wipe(sql, bump_sql(connection.vendor, connection.ops.quote_name))
-    ):
-        return execute(statement, params, many, context)
-    if connection.vendor == "sqlite":
+    if with_wipe is None:
         return write_in_a_transaction(execute, sql, params, many, context)
+    if statement := with_wipe(sql, bump_sql(connection.vendor, connection.ops.quote_name)):
+        return execute(statement, params, many, context)
     with transaction.atomic(using=connection.alias):
         wipe_pages(connection)
         return execute(sql, params, many, context)
 
 
 def write_in_a_transaction(execute, sql, params, many, context):
-    """SQLite, autocommit: the write and the wipe in one transaction, begun and ended on
-    the driver. BEGIN takes no lock; the write takes SQLite's write lock as it would in
-    autocommit, and the wipe and COMMIT follow at once, so the lock is held for little
-    more than the write itself (Django's atomic() would hold it across Python)."""
+    """Autocommit: the write and the wipe in one transaction, begun and ended on the
+    driver, one statement each. BEGIN takes no lock; the write takes its locks (on
+    SQLite, the one write lock) as it would in autocommit, and the wipe and COMMIT
+    follow at once, so they are held for little more than the write itself (Django's
+    atomic() would hold them across Python, and switch autocommit off and on)."""
     connection = context["connection"]
-    driver = connection.connection
-    driver.execute("BEGIN")
+    run_on_driver(connection, "BEGIN")
     try:
         result = execute(sql, params, many, context)
         cursor = context["cursor"]
         if cursor.cursor.description is not None:
             # INSERT ... RETURNING: SQLite cannot commit while rows wait to be read.
             cursor.cursor = FetchedRows(cursor.cursor)
-        driver.execute(bump_sql(connection.vendor, connection.ops.quote_name))
+        wipe_pages(connection)
     except BaseException:
-        driver.execute("ROLLBACK")
+        with contextlib.suppress(connection.Database.Error):  # the first error says more
+            run_on_driver(connection, "ROLLBACK")
         raise
-    driver.execute("COMMIT")
+    run_on_driver(connection, "COMMIT")
     return result
 
 

@@ -2,15 +2,17 @@ import secrets
 
 from django.db import migrations, models
 
+from ..invalidation import vendor_module
+
 
 def unlogged_cache_table(apps, schema_editor):
-    """A server database writes no WAL for the cache, and so flushes none at commit.
-
-    UNLOGGED tables are emptied after a crash: right for a cache. SQLite has none
-    (with WAL and synchronous=NORMAL it does not flush at commit either).
-    """
-    if schema_editor.connection.vendor != "sqlite":
-        schema_editor.execute("ALTER TABLE page_cache SET UNLOGGED")
+    """The cache's table without crash safety, where the database's module says how
+    (UNLOGGED_CACHE_TABLE): the database then writes no log for it, and so flushes
+    none at commit. Such a table is emptied after a crash: right for a cache."""
+    vendor = schema_editor.connection.vendor
+    statement = getattr(vendor_module(vendor), "UNLOGGED_CACHE_TABLE", None)
+    if statement:
+        schema_editor.execute(statement)
 
 
 def first_generation(apps, schema_editor):

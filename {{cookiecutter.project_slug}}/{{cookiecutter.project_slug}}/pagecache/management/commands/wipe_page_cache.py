@@ -7,8 +7,8 @@ from ...invalidation import wipe_after_schema_change
 
 class Command(BaseCommand):
     help = (
-        "Forget every cached page. Run it after changing data outside Django (psql, "
-        "another program): the cache sees only writes made through Django."
+        "Forget every cached page. Run it after changing data outside Django (a database "
+        "shell, another program): the cache sees only writes made through Django."
     )
 
     def handle(self, *args, **options):
