@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 {%- if server %}
 
-from django.db import connection, connections
+from django.db import {{ "OperationalError, " if cookiecutter.database == "mysql" else "" }}connection, connections
 {%- endif %}
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -155,6 +155,8 @@ def serve_fixture(tmp_path):
 # restart mariadb". Without one, the tests end the other sessions on the test
 # database instead, which is what a restart does to them.
 RESTART_COMMAND = os.environ.get("MYSQL_RESTART_COMMAND", "")
+
+UNKNOWN_THREAD = 1094  # KILL's error for a session that has ended since it was listed
 {%- else -%}
 # A command that restarts the tests' PostgreSQL server, such as "pg_ctlcluster
 # --skip-systemctl-redirect 17 main restart". Without one, the tests end the other
@@ -173,17 +175,23 @@ def restart_or_end_other_sessions():
 
 
 def end_other_sessions():
-    """End every other session on the test database; return how many there were."""
+    """End every other session on the test database; return how many it ended."""
     with connection.cursor() as cursor:
 {%- if cookiecutter.database == "mysql" %}
         cursor.execute(
             "SELECT id FROM information_schema.processlist"
             " WHERE db = DATABASE() AND id <> CONNECTION_ID()"
         )
-        sessions = [session for (session,) in cursor.fetchall()]
-        for session in sessions:
-            cursor.execute("KILL CONNECTION %s", [session])
-        return len(sessions)
+        ended = 0
+        for (session,) in cursor.fetchall():
+            try:
+                cursor.execute("KILL CONNECTION %s", [session])
+            except OperationalError as error:
+                if error.args[0] != UNKNOWN_THREAD:
+                    raise
+            else:
+                ended += 1
+        return ended
 {%- else %}
         cursor.execute(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
