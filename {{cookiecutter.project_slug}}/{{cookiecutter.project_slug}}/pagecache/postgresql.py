@@ -5,10 +5,6 @@ Machinery the template keeps up to date: the cache's rules live in invalidation.
 
 import functools
 
-# The cache's table writes no WAL (migration 0001); SQLite has no such table, and with
-# WAL and synchronous=NORMAL does not flush at commit either.
-UNLOGGED_CACHE_TABLE = "ALTER TABLE page_cache SET UNLOGGED"
-
 # Each database session counts its own writes: no two open transactions share a row.
 SESSION_SLOT = "pg_backend_pid()"
 

@@ -2,17 +2,21 @@ import secrets
 
 from django.db import migrations, models
 
-from ..invalidation import vendor_module
-
 
 def unlogged_cache_table(apps, schema_editor):
-    """The cache's table without crash safety, where the database's module says how
-    (UNLOGGED_CACHE_TABLE): the database then writes no log for it, and so flushes
-    none at commit. Such a table is emptied after a crash: right for a cache."""
-    vendor = schema_editor.connection.vendor
-    statement = getattr(vendor_module(vendor), "UNLOGGED_CACHE_TABLE", None)
-    if statement:
-        schema_editor.execute(statement)
+    """A server database writes no WAL for the cache, and so flushes none at commit.
+
+    UNLOGGED tables are emptied after a crash: right for a cache. SQLite has none
+    (with WAL and synchronous=NORMAL it does not flush at commit either).
+{%- if cookiecutter.database == "mysql" %}
+    Nor has MySQL: InnoDB logs every table.
+    """
+    if schema_editor.connection.vendor == "postgresql":
+{%- else %}
+    """
+    if schema_editor.connection.vendor != "sqlite":
+{%- endif %}
+        schema_editor.execute("ALTER TABLE page_cache SET UNLOGGED")
 
 
 def first_generation(apps, schema_editor):
