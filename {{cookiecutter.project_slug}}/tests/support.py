@@ -137,10 +137,11 @@ def serve_fixture(tmp_path):
     """Start serve with extra environment; every tree goes at the end of the test."""
     started = []
 
-    def start(*, env, args=()):
+    def start(*, env, args=(), ready=True):
         server = Serve(log=tmp_path / f"serve-{len(started)}.log", env=env, args=args)
         started.append(server)
-        server.ready()
+        if ready:
+            server.ready()
         return server
 
     yield start

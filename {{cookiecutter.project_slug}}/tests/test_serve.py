@@ -15,7 +15,7 @@ import pytest
 {{ "" if tree else "\n" }}from django.db import connection
 {%- endif %}
 
-from .support import {{ "alive, " if cookiecutter.task_queue == "database" else "" }}wait_for
+from .support import {{ "alive, " if cookiecutter.task_queue == "database" else "" }}{{ "descendants, " if tree else "" }}wait_for
 {%- if tree %}
 
 PARTS = [
@@ -74,6 +74,20 @@ def database(tmp_path):
 def database(live_database_url):
     return {"DATABASE_URL": live_database_url}
 {%- endif %}
+
+
+def test_a_stop_asked_for_while_the_parts_start_is_a_clean_stop(serve, database):
+    server = serve(env=database, ready=False)
+    # Each part is then still importing Django: SIGTERM's default action ends it, before
+    # it sets a handler of its own, and that is the stop that was asked for.
+    wait_for(
+        lambda: all(f"system | {part} started" in server.output() for part in PARTS),
+        timeout=90,
+        what="every part to start",
+    )
+    server.tree = descendants(server.process.pid)
+    assert server.stop(timeout=30) == 0, server.output()
+    wait_for(lambda: not server.left(), timeout=10, what="the whole tree to end")
 
 
 @pytest.mark.parametrize("part", PARTS)

@@ -159,9 +159,13 @@ class Tree(honcho.Manager):
         super().terminate()
 
     def exit_status(self):
-        """0 after a stop that was asked for and that every part finished cleanly."""
+        """0 after a stop that was asked for and that every part finished cleanly.
+
+        A part still starting up has no handler of its own yet, and the SIGTERM relayed
+        to it ends it at once: that too is the stop that was asked for.
+        """
         codes = [part.get("returncode") for part in self._processes.values()]
-        if self.asked_to_stop and all(code == 0 for code in codes):
+        if self.asked_to_stop and all(code in (0, -signal.SIGTERM) for code in codes):
             return 0
         first = self.returncode  # the first part to stop, or 143/130 for the signal
         if first is None or first == 0:
