@@ -17,6 +17,11 @@ def test_a_worker_waits_out_a_database_restart(start_worker):
     # Under load the worker may not have connected yet: restart only once it is
     # waiting on LISTEN, or there would be nothing to lose.
     wait_for(lambda: listening_backends() > 0, what="the worker to LISTEN")
+{%- elif cookiecutter.database == "mysql" %}
+    # Under load the worker may not have connected yet: end the sessions only once it
+    # polls on its watch connection beside the one it claims on, or ending them would
+    # cost it nothing it notices (a dropped idle connection is reopened in silence).
+    wait_for(lambda: other_sessions() >= 2, what="the worker to poll")
 {%- endif %}
     restart_or_end_other_sessions()
     wait_for(lambda: "Database error" in worker.output(), what="the worker to notice")
@@ -37,6 +42,18 @@ def listening_backends():
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+        )
+        return cursor.fetchone()[0]
+{%- endif %}
+{%- if cookiecutter.database == "mysql" %}
+
+
+def other_sessions():
+    """How many other sessions are connected to the test database: a polling worker's two."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.processlist"
+            " WHERE db = DATABASE() AND id <> CONNECTION_ID()"
         )
         return cursor.fetchone()[0]
 {%- endif %}

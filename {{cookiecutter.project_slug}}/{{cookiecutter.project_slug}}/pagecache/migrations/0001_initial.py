@@ -2,21 +2,18 @@ import secrets
 
 from django.db import migrations, models
 
+{%- if cookiecutter.database != "mysql" %}
+
 
 def unlogged_cache_table(apps, schema_editor):
     """A server database writes no WAL for the cache, and so flushes none at commit.
 
     UNLOGGED tables are emptied after a crash: right for a cache. SQLite has none
     (with WAL and synchronous=NORMAL it does not flush at commit either).
-{%- if cookiecutter.database == "mysql" %}
-    Nor has MySQL: InnoDB logs every table.
-    """
-    if schema_editor.connection.vendor == "postgresql":
-{%- else %}
     """
     if schema_editor.connection.vendor != "sqlite":
-{%- endif %}
         schema_editor.execute("ALTER TABLE page_cache SET UNLOGGED")
+{%- endif %}
 
 
 def first_generation(apps, schema_editor):
@@ -60,6 +57,8 @@ class Migration(migrations.Migration):
                 "db_table": "page_cache_generation",
             },
         ),
+{%- if cookiecutter.database != "mysql" %}
         migrations.RunPython(unlogged_cache_table, migrations.RunPython.noop),
+{%- endif %}
         migrations.RunPython(first_generation, migrations.RunPython.noop),
     ]
