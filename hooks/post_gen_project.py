@@ -16,7 +16,7 @@ OPTIONAL_PATHS = (
     (
         "public_site_caching",
         {True},
-        ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
+        ["{slug}/pages", "{slug}/pagecache", "tests/pagecache"],
     ),
     ("task_queue", {"database"}, ["{slug}/queue", "tests/queue"]),
     ("public_site_caching", {True}, ["tests/queue/test_page_cache.py"]),
@@ -42,18 +42,16 @@ OPTIONAL_PATHS = (
             "{slug}/schedule",
             "{slug}/users/dormant.py",
             "{slug}/users/tasks.py",
-            "tests/test_schedule.py",
-            "tests/test_dormant_users.py",
-            "tests/test_schedule_queue.py",
-            "tests/test_schedule_page_cache.py",
+            "tests/schedule",
+            "tests/users/test_dormant.py",
         ],
     ),
     (
         "task_queue",
         {"database"},
-        ["{slug}/schedule/tasks.py", "{slug}/users/tasks.py", "tests/test_schedule_queue.py"],
+        ["{slug}/schedule/tasks.py", "{slug}/users/tasks.py", "tests/schedule/test_tasks.py"],
     ),
-    ("public_site_caching", {True}, ["tests/test_schedule_page_cache.py"]),
+    ("public_site_caching", {True}, ["tests/schedule/test_page_cache.py"]),
     (
         "scheduler",
         {"cron"},
@@ -61,7 +59,7 @@ OPTIONAL_PATHS = (
             "crontab",
             "{slug}/schedule/crontab.py",
             "{slug}/schedule/management/commands/crontab.py",
-            "tests/test_crontab.py",
+            "tests/schedule/test_crontab.py",
         ],
     ),
     (
@@ -70,11 +68,11 @@ OPTIONAL_PATHS = (
         [
             "{slug}/schedule/clock.py",
             "{slug}/schedule/management/commands/clock.py",
-            "tests/test_clock.py",
-            "tests/test_clock_database_server.py",
+            "tests/schedule/test_clock.py",
+            "tests/schedule/test_clock_database_server.py",
         ],
     ),
-    ("database", {"postgresql", "mysql"}, ["tests/test_clock_database_server.py"]),
+    ("database", {"postgresql", "mysql"}, ["tests/schedule/test_clock_database_server.py"]),
     ("database", {"sqlite"}, ["tests/queue/test_serve.py"]),
     # With a queue the worker keeps the clock: no clock process, command or unit.
     (
@@ -85,7 +83,7 @@ OPTIONAL_PATHS = (
     (
         "database",
         {"sqlite"},
-        ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
+        ["{slug}/backup", "tests/backup", "tests/core/test_sqlite_sharing.py"],
     ),
     ("task_queue", {"database"}, ["deploy/systemd/{slug}-worker.service"]),
     ("scheduler", {"clock"}, ["deploy/systemd/{slug}-clock.service"]),
@@ -107,7 +105,7 @@ OPTIONAL_PATHS = (
             "deploy/systemd/{slug}-job@.service",
             "{slug}/schedule/systemd.py",
             "{slug}/schedule/management/commands/systemd_timers.py",
-            "tests/test_systemd_timers.py",
+            "tests/schedule/test_systemd.py",
         ],
     ),
 )

@@ -113,19 +113,25 @@ RESIDUE_TOGETHER = [
 OPTIONAL_PATHS = [
     (
         {"public_site_caching": True},
-        ["{slug}/pages", "{slug}/pagecache", "tests/test_page_cache.py"],
+        ["{slug}/pages", "{slug}/pagecache", "tests/pagecache"],
     ),
     ({"task_queue": "database"}, ["{slug}/queue", "tests/queue"]),
-    ({"scheduler": "cron"}, ["crontab", "{slug}/schedule/crontab.py", "tests/test_crontab.py"]),
-    ({"scheduler": "clock"}, ["{slug}/schedule/clock.py", "tests/test_clock.py"]),
-    ({"scheduler": {"cron", "clock"}}, ["{slug}/users/dormant.py", "tests/test_dormant_users.py"]),
+    (
+        {"scheduler": "cron"},
+        ["crontab", "{slug}/schedule/crontab.py", "tests/schedule/test_crontab.py"],
+    ),
+    ({"scheduler": "clock"}, ["{slug}/schedule/clock.py", "tests/schedule/test_clock.py"]),
+    (
+        {"scheduler": {"cron", "clock"}},
+        ["{slug}/users/dormant.py", "tests/users/test_dormant.py", "tests/schedule"],
+    ),
     (
         {"scheduler": {"cron", "clock"}, "task_queue": "database"},
-        ["{slug}/users/tasks.py", "{slug}/schedule/tasks.py", "tests/test_schedule_queue.py"],
+        ["{slug}/users/tasks.py", "{slug}/schedule/tasks.py", "tests/schedule/test_tasks.py"],
     ),
     (
         {"database": "sqlite"},
-        ["{slug}/backup", "tests/test_backup.py", "tests/test_sqlite_sharing.py"],
+        ["{slug}/backup", "tests/backup", "tests/core/test_sqlite_sharing.py"],
     ),
     ({"database": SERVERS}, ["deploy/release"]),
     ({"database": "postgresql", "task_queue": "database"}, ["{slug}/queue/postgresql.py"]),
@@ -136,7 +142,7 @@ OPTIONAL_PATHS = [
     ),
     (
         {"database": SERVERS, "scheduler": "clock"},
-        ["tests/test_clock_database_server.py"],
+        ["tests/schedule/test_clock_database_server.py"],
     ),
     # On SQLite the web unit runs serve, which runs the worker or the clock beside web.
     (
@@ -154,7 +160,7 @@ OPTIONAL_PATHS = [
     ),
     (
         {"scheduler": "cron"},
-        ["deploy/systemd/{slug}-job@.service", "tests/test_systemd_timers.py"],
+        ["deploy/systemd/{slug}-job@.service", "tests/schedule/test_systemd.py"],
     ),
 ]
 
@@ -170,7 +176,10 @@ SERVER_ONLY_TESTS = [
         for database in SERVERS
     ),
     *(
-        ({"database": database, "public_site_caching": True}, f"tests.test_page_cache.{name}")
+        (
+            {"database": database, "public_site_caching": True},
+            f"tests.pagecache.test_page_cache.{name}",
+        )
         for database in SERVERS
         for name in (
             "test_a_read_survives_a_connection_the_server_ended[hit]",
@@ -182,13 +191,13 @@ SERVER_ONLY_TESTS = [
     ),
     (
         {"database": "mysql", "public_site_caching": True},
-        "tests.test_page_cache"
+        "tests.pagecache.test_page_cache"
         ".test_a_write_behind_a_backslash_wipes_the_cached_pages_in_any_sql_mode",
     ),
     *(
         (
             {"database": database, "scheduler": "clock"},
-            "tests.test_clock_database_server"
+            "tests.schedule.test_clock_database_server"
             ".test_the_clock_keeps_firing_after_the_database_restarts",
         )
         for database in SERVERS
@@ -298,11 +307,11 @@ def test_project_suite_passes_on_sqlite_too(project, answers):
 # The projects' own restart tests, restarting the server for real rather than ending
 # its sessions: (answers that ship the test, the test file), on each server.
 RESTART_TESTS = [
-    ({"scheduler": "clock"}, "tests/test_clock_database_server.py", "clock"),
+    ({"scheduler": "clock"}, "tests/schedule/test_clock_database_server.py", "clock"),
     # the worker keeps the clock
     (
         {"task_queue": "database", "scheduler": "clock"},
-        "tests/test_clock_database_server.py",
+        "tests/schedule/test_clock_database_server.py",
         "worker-clock",
     ),
     ({"task_queue": "database"}, "tests/queue/test_database_server.py", "worker"),

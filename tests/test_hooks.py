@@ -202,6 +202,6 @@ def test_hostile_answers_with_every_part_on_lint_import_and_serve(project, answe
     baked.run("ruff", "format", "--check", ".")
     sqlite_url = f"sqlite:///{baked.path / 'db.sqlite3'}"
     baked.pytest("--collect-only", DATABASE_URL=sqlite_url)
-    baked.pytest("tests/test_pages.py", DATABASE_URL=sqlite_url)
+    baked.pytest("tests/core/test_views.py", DATABASE_URL=sqlite_url)
     production = {"DEBUG": "false", "SECRET_KEY": "k" * 30 + "-production-only-" + "k" * 30}
     baked.manage("check", "--deploy", "--fail-level", "WARNING", **production)

@@ -280,7 +280,7 @@ def test_every_procfile_line_runs_as_a_platform_runs_it(project, server_lock, tm
             # serve's tree on SQLite sleeps (the worker between its looks, gunicorn's
             # arbiter), and so does the worker's poll on MySQL, so there the keeper is
             # only seen to start its clock; it fires under faketime on PostgreSQL and
-            # for MySQL's lone clock, and the project's tests/test_clock.py and
+            # for MySQL's lone clock, and the project's tests/schedule/test_clock.py and
             # tests/queue/test_serve.py have it fire on every database.
             mysql = answer(answers, "database") == "mysql"
             faked = clock and not sqlite and not (queue and mysql)

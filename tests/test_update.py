@@ -376,7 +376,7 @@ def test_an_owner_edit_on_a_line_the_template_changed_conflicts_there_only(
 
 def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, template, tmp_path):
     project = generate(shell, template, tmp_path / "src")
-    install_migrate_and_test(project, "tests/test_pages.py")  # writes uv.lock and db.sqlite3
+    install_migrate_and_test(project, "tests/core/test_views.py")  # writes uv.lock and db.sqlite3
     day_one(shell, project)
     assert tracked(shell, project, "template") == tracked(shell, project)
     assert "uv.lock" not in tracked(shell, project)
@@ -386,7 +386,9 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
 
     # A few of the new part's own tests (the template's suite runs them all for
     # these answers): the merged tree is checked equal to such a project below.
-    clock_fires = "tests/test_clock.py::test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm"
+    clock_fires = (
+        "tests/schedule/test_clock.py::test_the_clock_fires_on_time_and_stops_cleanly_on_sigterm"
+    )
     # (answer, the part serve runs beside web on SQLite and the README's moving part it
     # brings, tests)
     worker = '("worker", ["manage.py", "worker"]),'
@@ -403,7 +405,7 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
             worker,
             "| worker | runs the background tasks that wait in the database (no broker), and keeps"
             " the clock",
-            [clock_fires, "tests/test_schedule_queue.py"],
+            [clock_fires, "tests/schedule/test_tasks.py"],
         ),
     ]
     answers = {}
@@ -428,7 +430,7 @@ def test_the_queue_then_the_clock_added_later_install_migrate_and_pass(shell, te
         assert tracked(shell, project) - owners == {
             str(path.relative_to(fresh)) for path in fresh.rglob("*") if path.is_file()
         } - owners - {".env"}
-        install_migrate_and_test(project, "tests/test_pages.py", *part_tests)
+        install_migrate_and_test(project, "tests/core/test_views.py", *part_tests)
         owner_commit(shell, project, "The lock for the new answer")
 
 

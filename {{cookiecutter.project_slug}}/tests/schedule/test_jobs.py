@@ -16,7 +16,7 @@ from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 from {{ cookiecutter.project_slug }}.schedule.runner import run_job
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job, parse
 
-from .support import PROJECT_DIR
+from ..support import PROJECT_DIR
 
 SUNDAY = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 

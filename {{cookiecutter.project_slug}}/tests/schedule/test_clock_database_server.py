@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from .support import restart_or_end_other_sessions
+from ..support import restart_or_end_other_sessions
 from .test_clock import Clock, wait_for_clocks
 
 

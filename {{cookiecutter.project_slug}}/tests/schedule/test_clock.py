@@ -24,10 +24,10 @@ from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 
 {% if cookiecutter.task_queue == "database" -%}
-from .queue.tasks import sleep_then_return
+from ..queue.tasks import sleep_then_return
 {% endif -%}
-from .support import PROJECT_DIR
-from .test_schedule import DAYLIGHT_SAVING, NIGHTS
+from ..support import PROJECT_DIR
+from .test_jobs import DAYLIGHT_SAVING, NIGHTS
 
 # A clock over a schedule of one job, "tick", due every second; each run prints
 # "tick started at <Unix time>", then takes TICK_SECONDS.

@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from {{ cookiecutter.project_slug }}.queue.fanout import BULK_PRIORITY
 from {{ cookiecutter.project_slug }}.schedule.models import LastRun
 
-from .support import PROJECT_DIR
+from ..support import PROJECT_DIR
 
 
 def run_worker_until_the_queue_is_empty(database_url, **env):

@@ -12,7 +12,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from .support import PROJECT_DIR, free_port
+from ..support import PROJECT_DIR, free_port
 
 VISITORS = 12
 GROUPS_EACH = 5

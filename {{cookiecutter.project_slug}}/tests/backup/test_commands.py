@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import PROJECT_DIR
+from ..support import PROJECT_DIR
 
 # Commits one row at a time, each with the count of rows committed so far, until killed.
 # Rows of 2 KB fill SQLite's WAL quickly, so checkpoints rewrite the file all along.

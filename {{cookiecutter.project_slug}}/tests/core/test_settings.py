@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from .support import PROJECT_DIR
+from ..support import PROJECT_DIR
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
 REFUSAL = "DEBUG is set neither in the environment nor in .env"
@@ -175,7 +175,7 @@ def test_a_fresh_clone_without_env_still_migrates_runs_and_tests(fresh_clone):
         server.terminate()
         server.communicate(timeout=30)
     tests = run_in(
-        clone, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_users.py"
+        clone, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/users/test_models.py"
     )
     assert tests.returncode == 0, tests.stdout
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .support import PROJECT_DIR
+from ..support import PROJECT_DIR
 
 
 @pytest.mark.django_db

@@ -33,7 +33,7 @@ from {{ cookiecutter.project_slug }}.pagecache.invalidation import changes_conte
 from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
 from {{ cookiecutter.project_slug }}.pages.models import Page
 
-from .support import PROJECT_DIR, free_port
+from ..support import PROJECT_DIR, free_port
 
 HTML = "<!doctype html><p>{}</p>"
 

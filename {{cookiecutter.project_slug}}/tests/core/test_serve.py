@@ -15,7 +15,7 @@ import pytest
 {{ "" if tree else "\n" }}from django.db import connection
 {%- endif %}
 
-from .support import {{ "alive, " if cookiecutter.task_queue == "database" else "" }}{{ "descendants, " if tree else "" }}wait_for
+from ..support import {{ "alive, " if cookiecutter.task_queue == "database" else "" }}{{ "descendants, " if tree else "" }}wait_for
 {%- if tree %}
 
 PARTS = [

@@ -1,7 +1,6 @@
 """The crontab file says what the schedule says, in cron's own numbering."""
 
 import io
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,7 +10,9 @@ from {{ cookiecutter.project_slug }}.schedule.crontab import render_crontab
 from {{ cookiecutter.project_slug }}.schedule.jobs import SCHEDULE
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 
-CRONTAB = Path(__file__).resolve().parent.parent / "crontab"
+from ..support import PROJECT_DIR
+
+CRONTAB = PROJECT_DIR / "crontab"
 
 
 def test_the_crontab_file_matches_the_schedule():

@@ -1,0 +1,1 @@
+"""Tests of the page cache: what it serves, to whom, and when it forgets."""
