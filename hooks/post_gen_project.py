@@ -49,7 +49,12 @@ OPTIONAL_PATHS = (
     (
         "task_queue",
         {"database"},
-        ["{slug}/schedule/tasks.py", "{slug}/users/tasks.py", "tests/schedule/test_tasks.py"],
+        [
+            "{slug}/schedule/tasks.py",
+            "{slug}/schedule/beside_worker.py",
+            "{slug}/users/tasks.py",
+            "tests/schedule/test_tasks.py",
+        ],
     ),
     ("public_site_caching", {True}, ["tests/schedule/test_page_cache.py"]),
     (
@@ -67,6 +72,7 @@ OPTIONAL_PATHS = (
         {"clock"},
         [
             "{slug}/schedule/clock.py",
+            "{slug}/schedule/beside_worker.py",
             "{slug}/schedule/management/commands/clock.py",
             "tests/schedule/test_clock.py",
             "tests/schedule/test_clock_database_server.py",

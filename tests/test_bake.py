@@ -129,6 +129,7 @@ OPTIONAL_PATHS = [
         {"scheduler": {"cron", "clock"}, "task_queue": "database"},
         ["{slug}/users/tasks.py", "{slug}/schedule/tasks.py", "tests/schedule/test_tasks.py"],
     ),
+    ({"scheduler": "clock", "task_queue": "database"}, ["{slug}/schedule/beside_worker.py"]),
     (
         {"database": "sqlite"},
         ["{slug}/backup", "tests/backup", "tests/core/test_sqlite_sharing.py"],

@@ -32,7 +32,7 @@ from .test_jobs import DAYLIGHT_SAVING, NIGHTS
 # A clock over a schedule of one job, "tick", due every second; each run prints
 # "tick started at <Unix time>", then takes TICK_SECONDS.
 {%- if cookiecutter.task_queue == "database" %} The clock is a worker's,
-# built as `manage.py worker` builds it, with this schedule for the project's.
+# built as `manage.py worker` builds it, with this schedule in place of the project's.
 {%- endif %}
 CLOCK = """
 import os, sys, time
@@ -44,9 +44,10 @@ django.setup()
 from django.conf import settings
 
 from {{ cookiecutter.project_slug }}.queue.worker import QueueWorker
+from {{ cookiecutter.project_slug }}.schedule import beside_worker
 {%- else %}
 
-from {{ cookiecutter.project_slug }}.schedule.clock import run_clock
+from {{ cookiecutter.project_slug }}.schedule.management.commands.clock import run_clock
 {%- endif %}
 from {{ cookiecutter.project_slug }}.schedule.timetable import Job
 
@@ -58,9 +59,9 @@ def sleep():
 
 tick = Job(name="tick", cron="* * * * *", second="*", run=sleep)
 {%- if cookiecutter.task_queue == "database" %}
+beside_worker.SCHEDULE = [tick]  # what the worker's clock fires; tick runs in place
 worker = QueueWorker(
     dead_after=settings.TASK_WORKER_DEAD_AFTER,
-    schedule=[tick],
     queue_names=["*"],
     excluded_queue_names=[],
     interval=30,

@@ -6,30 +6,27 @@ database says a task may be ready (wake.py), waits out a database restart, beats
 heartbeat that lets live workers recover a dead one's task (heartbeat.py), stops a
 task past its time limit (time_limit.py), stores what cannot be stored as a clear
 error (outcome.py), and queues a failed task again while it has attempts left
-(backend.py).
-{%- if cookiecutter.scheduler == "clock" %} It keeps the
-clock too: the schedule fires in threads of its own (schedule/clock.py), so a job is
-on time while a long task runs, and SIGTERM lets a running job finish as it does a task.
-{%- endif %}
+(backend.py). It also runs what an installed app keeps beside it: the start() of
+the app's beside_worker module, stopped, after the running task, when the worker stops.
 """
 
 import logging
 import time
 from functools import partial
+from importlib import import_module
 
+from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, close_old_connections, connections
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.tasks import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 from django_tasks_db.management.commands.db_worker import Worker as StockWorker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-{% if cookiecutter.scheduler == "clock" -%}
-from ..schedule.clock import start_clock, stop_clock
-{% endif -%}
 from .claim import claim_dialect, task_claim
 from .connections import close_connections
 from .heartbeat import Heartbeat, worker_beat, worker_stopped
@@ -44,6 +41,14 @@ logger = logging.getLogger(__name__)
 
 # Longest pause between attempts to reach a database that is down.
 DATABASE_RETRY_CAP_SECONDS = 10
+
+
+def start_beside_worker(stops):
+    """Start what each installed app keeps beside the worker (its beside_worker module's
+    start()), adding the function that stops it to stops as each one starts."""
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "beside_worker"):
+            stops.append(import_module(f"{config.name}.beside_worker").start())
 
 
 class QueueWorker(StockWorker):
@@ -62,35 +67,23 @@ class QueueWorker(StockWorker):
     def tasks_run(self, count):
         self._run_tasks = count
 
-{%- if cookiecutter.scheduler == "clock" %}
-
-    def __init__(self, *, dead_after, schedule, **options):
-        super().__init__(**options)
-        self.schedule = schedule  # the jobs this worker fires at their times
-        self.clock = None
-{%- else %}
-
     def __init__(self, *, dead_after, **options):
         super().__init__(**options)
-{%- endif %}
         self.heartbeat = Heartbeat(worker_id=self.worker_id, dead_after=dead_after)
         self.wake = wake_for(connections[DEFAULT_DB_ALIAS])
         self.database_failures = 0
 
     def run(self):
         logger.info("Starting worker %s on queues %s", self.worker_id, ",".join(self.queue_names))
+        stops = []
         try:  # a SIGTERM may come at any point, even before the first beat
             self.until_database_answers(lambda: worker_beat(worker_id=self.worker_id))
             self.heartbeat.start()
-{%- if cookiecutter.scheduler == "clock" %}
-            self.clock = start_clock(schedule=self.schedule)
-{%- endif %}
+            start_beside_worker(stops)
             self.loop()
         finally:
-{%- if cookiecutter.scheduler == "clock" %}
-            if self.clock is not None:  # a running job finishes first, as a task does
-                stop_clock(self.clock)
-{%- endif %}
+            for stop in reversed(stops):  # what runs beside finishes, as a task does
+                stop()
             self.heartbeat.stop()
             self.wake.close()
             self.sign_off()

@@ -82,19 +82,3 @@ def stop_clock(scheduler):
     logger.info("clock stopping: letting running jobs finish")
     scheduler.shutdown(wait=True)
     logger.info("clock stopped")
-{%- if cookiecutter.task_queue != "database" %}
-
-
-def run_clock(*, schedule):
-    """Fire the jobs of schedule until SIGTERM or Ctrl-C, then let running jobs finish.
-
-    The stop signals are blocked and waited for, not handled: a handler setting an
-    Event deadlocks when a second signal lands inside it (a process manager and
-    `uv run` often both send SIGTERM). Blocked before the scheduler starts its
-    threads, which inherit the mask, so the signals wait for sigwait alone.
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    scheduler = start_clock(schedule=schedule)
-    signal.sigwait(STOP_SIGNALS)
-    stop_clock(scheduler)
-{%- endif %}

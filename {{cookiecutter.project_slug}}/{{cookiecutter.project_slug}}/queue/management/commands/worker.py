@@ -4,9 +4,6 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-{% if cookiecutter.scheduler == "clock" -%}
-from ....schedule.jobs import SCHEDULE
-{% endif -%}
 from ...worker import QueueWorker
 
 
@@ -35,9 +32,6 @@ class Command(DbWorkerCommand):
             raise CommandError("--reload would kill the running task halfway; restart instead.")
         worker = QueueWorker(
             dead_after=settings.TASK_WORKER_DEAD_AFTER,
-{%- if cookiecutter.scheduler == "clock" %}
-            schedule=SCHEDULE,
-{%- endif %}
             queue_names=queue_name.split(","),
             excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
             **{name: options[name] for name in WORKER_OPTIONS},
