@@ -10,8 +10,14 @@ from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG = ANSWERS["project_slug"]
+# What two answers decide together, for the table's rows (each row tests one name).
+FACTS = {
+    **ANSWERS,
+    # manage.py serve runs a tree of processes: web, and the worker or the clock.
+    "serve_tree": ANSWERS["task_queue"] == "database" or ANSWERS["scheduler"] == "clock",
+}
 
-# (answer, the values that keep these paths, paths that go otherwise)
+# (answer or fact, the values that keep these paths, paths that go otherwise)
 OPTIONAL_PATHS = (
     (
         "public_site_caching",
@@ -80,6 +86,7 @@ OPTIONAL_PATHS = (
     ),
     ("database", {"postgresql", "mysql"}, ["tests/schedule/test_clock_database_server.py"]),
     ("database", {"sqlite"}, ["tests/queue/test_serve.py"]),
+    ("serve_tree", {True}, ["{slug}/core/tree.py", "tests/core/test_tree.py"]),
     # With a queue the worker keeps the clock: no clock process, command or unit.
     (
         "task_queue",
@@ -119,7 +126,7 @@ OPTIONAL_PATHS = (
 
 def remove_unused_paths():
     for answer, keep_for, paths in OPTIONAL_PATHS:
-        if ANSWERS[answer] in keep_for:
+        if FACTS[answer] in keep_for:
             continue
         for name in paths:
             path = Path(name.format(slug=SLUG))

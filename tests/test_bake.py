@@ -163,6 +163,11 @@ OPTIONAL_PATHS = [
         {"scheduler": "cron"},
         ["deploy/systemd/{slug}-job@.service", "tests/schedule/test_systemd.py"],
     ),
+    # serve runs a tree when there is a part beside web.
+    (
+        [{"task_queue": "database"}, {"scheduler": "clock"}],
+        ["{slug}/core/tree.py", "tests/core/test_tree.py"],
+    ),
 ]
 
 # The project's tests that need a database server, with the answers that ship them:
@@ -225,8 +230,11 @@ def answer(answers, name):
 def answered(answers, wanted):
     """Whether answers give every answer of wanted, a dict of name and value.
 
-    A value may be a set: any of its values will do.
+    A value may be a set: any of its values will do. wanted may be a list of such
+    dicts: any of them will do.
     """
+    if isinstance(wanted, list):
+        return any(answered(answers, one) for one in wanted)
     return all(
         answer(answers, name) in (value if isinstance(value, set) else {value})
         for name, value in wanted.items()
