@@ -1,7 +1,7 @@
 {%- set tree = cookiecutter.task_queue == "database" or cookiecutter.scheduler == "clock" -%}
 {%- set server = tree and cookiecutter.database != "sqlite" -%}
-"""What the tests share: the project's directory, waiting, free ports, and `manage.py
-serve` in a process of its own with every process of its tree kept in view{{ "; ending
+"""What the tests share: the project's directory, waiting, free ports, gunicorn and `manage.py
+serve` in processes of their own, with every process of serve's tree kept in view{{ "; ending
 the database server's other sessions, and restarting it" if server else "" }}."""
 
 import contextlib
@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 {%- if server %}
@@ -148,6 +149,49 @@ def serve_fixture(tmp_path):
     for server in started:
         server.end()
         print(f"--- serve {server.process.pid}:\n{server.output()}")  # shown when a test fails
+
+
+class Gunicorn:
+    """gunicorn with several workers on a port of its own, answering once the with
+    block starts; what it wrote to stderr is in .log once the block ends."""
+
+    def __init__(self, *, env, workers=3):
+        self.env = env
+        self.workers = workers
+        self.port = free_port()
+        self.log = ""
+
+    def __enter__(self):
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # a pipe could fill and stall it
+        bind = f"127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(self.workers), "-b", bind],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
+        try:
+            wait_for(self.accepts, timeout=30, what="gunicorn to accept connections")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def accepts(self):
+        assert self.process.poll() is None, "gunicorn exited"
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.stderr.seek(0)
+        self.log = self.stderr.read()
+        self.stderr.close()
 {%- if server %}
 
 

@@ -5,14 +5,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from http.cookies import SimpleCookie
 
 import pytest
 
-from ..support import PROJECT_DIR, free_port
+from ..support import PROJECT_DIR, Gunicorn
 
 VISITORS = 12
 GROUPS_EACH = 5
@@ -43,27 +42,9 @@ def site(tmp_path):
     }
     for args in (["migrate", "--no-input", "-v", "0"], ["shell", "-v", "0", "-c", MAKE_STAFF]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, check=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
-    yield database, port
-    process.terminate()
-    _, log = process.communicate(timeout=30)
-    assert "database is locked" not in log
+    with Gunicorn(env=env) as server:
+        yield database, server.port
+    assert "database is locked" not in server.log
 
 
 class Visitor:

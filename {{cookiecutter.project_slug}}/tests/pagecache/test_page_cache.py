@@ -33,7 +33,7 @@ from {{ cookiecutter.project_slug }}.pagecache.invalidation import changes_conte
 from {{ cookiecutter.project_slug }}.pagecache.models import CacheEntry, Generation
 from {{ cookiecutter.project_slug }}.pages.models import Page
 
-from ..support import PROJECT_DIR, free_port
+from ..support import PROJECT_DIR, Gunicorn
 
 HTML = "<!doctype html><p>{}</p>"
 
@@ -819,25 +819,8 @@ def migrated_site(site_database):
 
 @pytest.fixture
 def server(migrated_site):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
-        cwd=PROJECT_DIR,
-        env=project_env(migrated_site),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
-    yield migrated_site, port
-    process.terminate()
-    process.wait(timeout=30)
+    with Gunicorn(env=project_env(migrated_site)) as gunicorn:
+        yield migrated_site, gunicorn.port
 
 
 EDITOR = """
