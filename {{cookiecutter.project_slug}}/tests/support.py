@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 {%- if server %}
@@ -98,14 +97,7 @@ class Serve:
             return False
 
     def get(self, path, **headers):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request("GET", path, headers={"Host": "localhost", **headers})
-            response = connection.getresponse()
-            response.body = response.read()  # while the connection is open
-            return response
-        finally:
-            connection.close()
+        return http_get(self.port, path, **headers)
 
     def output(self):
         return self.log.read_text()
@@ -151,47 +143,81 @@ def serve_fixture(tmp_path):
         print(f"--- serve {server.process.pid}:\n{server.output()}")  # shown when a test fails
 
 
-class Gunicorn:
-    """gunicorn with several workers on a port of its own, answering once the with
-    block starts; what it wrote to stderr is in .log once the block ends."""
+def accepts(port):
+    """Something listens on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
-    def __init__(self, *, env, workers=3):
-        self.env = env
-        self.workers = workers
+
+def http_get(port, path, **headers):
+    """GET path from 127.0.0.1:port as a browser of localhost; the response, body read."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": "localhost", **headers})
+        response = connection.getresponse()
+        response.body = response.read()  # while the connection is open
+        return response
+    finally:
+        connection.close()
+
+
+class Gunicorn:
+    """gunicorn config.wsgi, as the web process runs it, on a port of its own; its stderr
+    goes to log.
+
+    As a context manager it answers once the with block starts; refusal() instead
+    expects it to stop by itself.
+    """
+
+    def __init__(self, *, log, env, cwd=PROJECT_DIR, workers=3):
         self.port = free_port()
-        self.log = ""
+        self.log = log
+        bind = f"127.0.0.1:{self.port}"
+        with log.open("w") as output:  # a file, not a pipe, which could fill and stall it
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(workers), "-b", bind],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=output,
+            )
 
     def __enter__(self):
-        self.stderr = tempfile.TemporaryFile(mode="w+")  # a pipe could fill and stall it
-        bind = f"127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(self.workers), "-b", bind],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.stderr,
-        )
         try:
             wait_for(self.accepts, timeout=30, what="gunicorn to accept connections")
         except BaseException:
-            self.__exit__()
+            self.end()
             raise
         return self
 
-    def accepts(self):
-        assert self.process.poll() is None, "gunicorn exited"
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-        except OSError:
-            return False
-        return True
-
     def __exit__(self, *exc_info):
-        self.process.terminate()
+        self.end()
+
+    def accepts(self):
+        assert self.process.poll() is None, f"gunicorn exited:\n{self.output()}"
+        return accepts(self.port)
+
+    def get(self, path, **headers):
+        return http_get(self.port, path, **headers)
+
+    def output(self):
+        return self.log.read_text()
+
+    def refusal(self, *, timeout=60):
+        """Wait for gunicorn to stop by itself; its exit status."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.end()
+
+    def end(self):
+        """Stop gunicorn if it still runs."""
+        if self.process.poll() is None:
+            self.process.terminate()
         self.process.wait(timeout=30)
-        self.stderr.seek(0)
-        self.log = self.stderr.read()
-        self.stderr.close()
 {%- if server %}
 
 

@@ -1,21 +1,17 @@
 """The settings production depends on, checked in fresh processes."""
 
-import http.client
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from ..support import PROJECT_DIR
+from ..support import PROJECT_DIR, Gunicorn, accepts, free_port, http_get, wait_for
 
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}
 REFUSAL = "DEBUG is set neither in the environment nor in .env"
@@ -96,62 +92,18 @@ def run_in(clone, env, *args, timeout=120):
     )
 
 
-class Gunicorn:
-    """gunicorn config.wsgi, as the web process runs it, on a port of its own."""
-
-    def __init__(self, cwd, env):
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "config.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"],
-            cwd=cwd,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.communicate(timeout=30)
-
-    def port(self):
-        """The port gunicorn listens on, once its worker has booted; None if it stopped."""
-        for line in self.process.stderr:
-            self.log.append(line)
-            if listening := re.search(r"Listening at: http://127.0.0.1:(\d+)", line):
-                port = int(listening[1])
-            if "Booting worker" in line:
-                return port
-        return None
-
-    def get(self, path, **headers):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port_number, timeout=30)
-        connection.request("GET", path, headers={"Host": "localhost", **headers})
-        response = connection.getresponse()
-        response.read()
-        connection.close()
-        return response
-
-
-def test_the_web_process_refuses_to_serve_a_fresh_clone_without_settings(fresh_clone):
+def test_the_web_process_refuses_to_serve_a_fresh_clone_without_settings(fresh_clone, tmp_path):
     clone, env = fresh_clone
-    with Gunicorn(clone, env) as web:
-        stderr = web.process.communicate(timeout=60)[1]
-    assert web.process.returncode != 0, stderr
-    assert f"ImproperlyConfigured: {REFUSAL}, so the web process refuses" in stderr
+    web = Gunicorn(log=tmp_path / "gunicorn.log", cwd=clone, env=env, workers=1)
+    assert web.refusal() != 0, web.output()
+    assert f"ImproperlyConfigured: {REFUSAL}, so the web process refuses" in web.output()
 
 
 def test_a_fresh_clone_without_env_still_migrates_runs_and_tests(fresh_clone):
     clone, env = fresh_clone
     result = run_in(clone, env, "manage.py", "migrate", "--no-input")
     assert result.returncode == 0, result.stderr
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=clone,
@@ -161,16 +113,13 @@ def test_a_fresh_clone_without_env_still_migrates_runs_and_tests(fresh_clone):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                connection.request("GET", "/healthz")
-                break
-            except ConnectionRefusedError:
-                assert server.poll() is None and time.monotonic() < deadline, "no runserver"
-                time.sleep(0.1)
-        assert connection.getresponse().status == 200
+
+        def listening():
+            assert server.poll() is None, "runserver exited"
+            return accepts(port)
+
+        wait_for(listening, timeout=60, what="runserver to accept connections")
+        assert http_get(port, "/healthz").status == 200
     finally:
         server.terminate()
         server.communicate(timeout=30)
@@ -191,10 +140,9 @@ def production(fresh_clone):
     return clone, env
 
 
-def test_production_serves_https_only_and_health_checks_over_plain_http(production):
-    with Gunicorn(*production) as web:
-        web.port_number = web.port()
-        assert web.port_number, "".join(web.log)
+def test_production_serves_https_only_and_health_checks_over_plain_http(production, tmp_path):
+    clone, env = production
+    with Gunicorn(log=tmp_path / "gunicorn.log", cwd=clone, env=env, workers=1) as web:
         health = web.get("/healthz")
         plain = web.get("/")
         secure = web.get("/", **{"X-Forwarded-Proto": "https"})
@@ -206,12 +154,12 @@ def test_production_serves_https_only_and_health_checks_over_plain_http(producti
     assert "; Secure" in login.getheader("Set-Cookie"), "the CSRF cookie goes over HTTPS only"
 
 
-def test_the_web_process_refuses_production_with_a_weak_key(fresh_clone):
+def test_the_web_process_refuses_production_with_a_weak_key(fresh_clone, tmp_path):
     clone, env = fresh_clone
-    with Gunicorn(clone, {**env, **PRODUCTION, "SECRET_KEY": "short"}) as web:
-        stderr = web.process.communicate(timeout=60)[1]
-    assert web.process.returncode != 0, stderr
-    assert "SECRET_KEY must be set to a random value" in stderr
+    weak = {**env, **PRODUCTION, "SECRET_KEY": "short"}
+    web = Gunicorn(log=tmp_path / "gunicorn.log", cwd=clone, env=weak, workers=1)
+    assert web.refusal() != 0, web.output()
+    assert "SECRET_KEY must be set to a random value" in web.output()
 
 
 def test_production_sends_https_only_session_cookies():

@@ -42,9 +42,9 @@ def site(tmp_path):
     }
     for args in (["migrate", "--no-input", "-v", "0"], ["shell", "-v", "0", "-c", MAKE_STAFF]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, check=True)
-    with Gunicorn(env=env) as server:
+    with Gunicorn(log=tmp_path / "gunicorn.log", env=env) as server:
         yield database, server.port
-    assert "database is locked" not in server.log
+    assert "database is locked" not in server.output()
 
 
 class Visitor:

@@ -818,8 +818,8 @@ def migrated_site(site_database):
 
 
 @pytest.fixture
-def server(migrated_site):
-    with Gunicorn(env=project_env(migrated_site)) as gunicorn:
+def server(migrated_site, tmp_path):
+    with Gunicorn(log=tmp_path / "gunicorn.log", env=project_env(migrated_site)) as gunicorn:
         yield migrated_site, gunicorn.port
 
 
